@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection options and client creation shared by every module of the collection."""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+REDIS_IMPORT_ERROR = None
+try:
+    import redis
+except ImportError:
+    redis = None
+    REDIS_IMPORT_ERROR = traceback.format_exc()
+
+
+def connection_argument_spec():
+    """Return the argument_spec entries documented in the connection doc fragment."""
+    return dict(
+        login_host=dict(type="str", default="127.0.0.1"),
+        login_port=dict(type="int", default=6379),
+        login_unix_socket=dict(type="path"),
+        login_user=dict(type="str"),
+        login_password=dict(type="str", no_log=True),
+        connect_timeout=dict(type="float", default=5.0),
+        tls=dict(type="bool", default=False),
+        validate_certs=dict(type="bool", default=True),
+        tls_ca_certs=dict(type="path"),
+        tls_certfile=dict(type="path"),
+        tls_keyfile=dict(type="path"),
+    )
+
+
+def ensure_required_libs(module):
+    """Fail with the standard message when redis-py is not importable on the managed host."""
+    if redis is None:
+        module.fail_json(msg=missing_required_lib("redis"), exception=REDIS_IMPORT_ERROR)
+
+
+def endpoint(params):
+    """A readable name of the server the parameters point at, for messages."""
+    if params.get("login_unix_socket"):
+        return "unix:%s" % params["login_unix_socket"]
+    return "%s:%s" % (params["login_host"], params["login_port"])
+
+
+def client_kwargs(params):
+    """Translate module parameters into redis.Redis() keyword arguments."""
+    kwargs = dict(
+        username=params.get("login_user") or None,
+        password=params.get("login_password") or None,
+        socket_timeout=params["connect_timeout"],
+        socket_connect_timeout=params["connect_timeout"],
+        decode_responses=True,
+    )
+    if params.get("login_unix_socket"):
+        kwargs["unix_socket_path"] = params["login_unix_socket"]
+        return kwargs
+    kwargs.update(host=params["login_host"], port=params["login_port"])
+    if params.get("tls"):
+        kwargs.update(
+            ssl=True,
+            ssl_ca_certs=params.get("tls_ca_certs"),
+            ssl_certfile=params.get("tls_certfile"),
+            ssl_keyfile=params.get("tls_keyfile"),
+            ssl_cert_reqs="required" if params["validate_certs"] else "none",
+            ssl_check_hostname=params["validate_certs"],
+        )
+    return kwargs
+
+
+def connect(module):
+    """Return a redis.Redis client that has answered PING, or fail the module with the reason.
+
+    The INFO response callback is replaced so that INFO returns the server's raw text:
+    the collection parses it itself, the same way for live servers and recorded samples.
+    """
+    ensure_required_libs(module)
+    client = redis.Redis(**client_kwargs(module.params))
+    client.set_response_callback("INFO", lambda response, **options: response)
+    try:
+        client.ping()
+    except redis.AuthenticationError as exc:
+        module.fail_json(msg="Authentication to %s failed: %s. Check login_user and login_password."
+                         % (endpoint(module.params), exc))
+    except redis.ResponseError as exc:
+        if "NOAUTH" in str(exc):
+            module.fail_json(msg="%s requires authentication: set login_password." % endpoint(module.params))
+        module.fail_json(msg="%s refused PING: %s" % (endpoint(module.params), exc))
+    except redis.RedisError as exc:
+        module.fail_json(msg="Cannot connect to %s: %s" % (endpoint(module.params), exc))
+    return client

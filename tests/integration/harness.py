@@ -1,0 +1,161 @@
+"""Real redis-server processes and real ansible-playbook runs for the integration tests.
+
+Servers listen on free loopback ports chosen at random (never 6379 or 6479, so the tests run
+beside the guide's test bed) and are stopped when the test ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RESERVED_PORTS = {6379, 6479}
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "redis-server")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in RESERVED_PORTS and port < 65000:
+            return port
+
+
+def wait_until(predicate, timeout=15.0, interval=0.05, what="condition"):
+    """Poll predicate() until it returns a truthy value; raise AssertionError after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class RedisProcess:
+    """One redis-server started by a test, in its own directory."""
+
+    def __init__(self, workdir, port=None, password=None, args=(), binary=REDIS_SERVER):
+        self.port = port or free_port()
+        self.password = password
+        self.dir = os.path.join(workdir, "redis-%d" % self.port)
+        os.makedirs(self.dir, exist_ok=True)
+        self.log_file = os.path.join(self.dir, "redis.log")
+        self.binary = binary
+        self.args = list(args)
+        self.proc = None
+
+    def command(self):
+        cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+               "--daemonize", "no", "--save", "", "--appendonly", "no", "--logfile", self.log_file]
+        if self.password:
+            cmd += ["--requirepass", self.password]
+        return cmd + self.args
+
+    def start(self):
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until(self._answers, what="redis-server on port %d (log: %s)" % (self.port, self.log_file))
+        return self
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("redis-server exited: %s %s" % (self.proc.stderr.read(), self.log()))
+        try:
+            return self.client().ping()
+        except Exception:  # not listening yet
+            return False
+
+    def client(self, **kwargs):
+        import redis
+
+        kwargs.setdefault("password", self.password)
+        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True, socket_timeout=5, **kwargs)
+
+    def log(self):
+        try:
+            with open(self.log_file) as handle:
+                return handle.read()
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def ansible_env(**extra):
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_LOCAL_TEMP=os.path.join(tempfile.gettempdir(), "redisops-ansible-tmp"),
+    )
+    env.update(extra)
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def run_playbook(playbook, inventory, extra_args=(), env=None, timeout=600):
+    """Run ansible-playbook from the repository root; return the CompletedProcess (text)."""
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inventory, playbook]
+    cmd += list(extra_args)
+    return subprocess.run(cmd, cwd=ROOT, env=env or ansible_env(), capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def run_module(module, args, check=False, diff=False, tmp_path=None):
+    """Run one collection module through ansible-playbook on localhost and return its result dict.
+
+    The task has ignore_errors, so a failing module returns its result (failed, msg, ...) instead
+    of raising; the caller asserts on it.
+    """
+    workdir = tempfile.mkdtemp(prefix="redisops-module-", dir=tmp_path)
+    out = os.path.join(workdir, "result.json")
+    task = {
+        "name": "Run the module under test",
+        "redisops.redis." + module: args,
+        "register": "result",
+        "ignore_errors": True,
+        "check_mode": check,
+        "diff": diff,
+    }
+    save = {
+        "name": "Save the result",
+        "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": out, "mode": "0600"},
+        "check_mode": False,
+        "diff": False,
+    }
+    playbook = [{"name": "Module under test", "hosts": "all", "gather_facts": False, "tasks": [task, save]}]
+    path = os.path.join(workdir, "play.yml")
+    with open(path, "w") as handle:
+        json.dump(playbook, handle)
+    inventory = os.path.join(workdir, "inventory.ini")
+    with open(inventory, "w") as handle:
+        handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    proc = run_playbook(path, inventory)
+    if not os.path.exists(out):
+        raise AssertionError("ansible-playbook did not run the module:\n%s\n%s" % (proc.stdout, proc.stderr))
+    with open(out) as handle:
+        result = json.load(handle)
+    result["_stdout"] = proc.stdout
+    shutil.rmtree(workdir, ignore_errors=True)
+    return result
