@@ -36,10 +36,11 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-# The tests start real redis-server processes; install the server where it is missing.
+# The tests start real redis-server processes and ansible-test runs shellcheck: install
+# both where they are missing (Debian/Ubuntu; as root).
 deps:
-	@command -v redis-server >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; }
+	@command -v redis-server >/dev/null && command -v shellcheck >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server shellcheck; }
 
 clean:
 	rm -rf $(VENV) build tests/output .pytest_cache

@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 venv=${VENV:-$root/.venv}
-tree=$root/build/ansible_collections/redisops/redis
+tree=${SANITY_TREE:-${TMPDIR:-/tmp}/redisops-sanity}/ansible_collections/redisops/redis
 
 # ansible-test bootstraps pip in each test venv with a downloaded get-pip script unless a
 # cached copy exists: put the offline stand-in where it looks, for the pip it pins.
@@ -18,7 +18,8 @@ cache=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
 mkdir -p "$(dirname "$cache")"
 cp "$root/tests/sanity/offline_get_pip.py" "$cache"
 
-# Copy what git tracks or would track (not the link back to the root, not ignored files).
+# Copy what git tracks or would track (not the link back to the root, not ignored files),
+# outside this checkout: inside it, ansible-test would list files with git and skip them all.
 rm -rf "$tree"
 mkdir -p "$tree"
 (cd "$root" && git ls-files -co --exclude-standard | grep -v '^collections/' \
