@@ -1,0 +1,350 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure functions over INFO replication: parse, normalise, compare with an expected state, wait.
+
+Nothing here talks to a server: the modules fetch INFO text and pass it in, so that the same code
+runs on live servers and on the recorded outputs of the unit tests (Redis 4.0 to 8.x, Valkey 8).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+# Before 6.2 a replica that has not been connected since it started reports "now - 0", the Unix
+# time, as master_link_down_since_seconds; 6.2 and later report -1. No real outage lasts 30 years.
+NEVER_UP = -1
+UNIX_TIME_FLOOR = 10 ** 9
+
+STATE_KEYS = (
+    "role", "master_host", "master_port", "master_link_status", "master_last_io_seconds_ago",
+    "master_link_down_since_seconds", "master_sync_in_progress", "master_sync_total_bytes",
+    "master_sync_read_bytes", "master_sync_left_bytes", "master_sync_percent", "replica_repl_offset",
+    "replica_read_only", "replica_priority", "connected_replicas", "replicas", "master_replid",
+    "master_replid2", "master_repl_offset", "second_repl_offset", "repl_backlog_active",
+    "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen",
+)
+
+# Normalised key -> the INFO fields that hold it, newest name first. Redis 5 renamed the
+# "slave" fields in its configuration only; INFO of Redis 8 and Valkey 8 still says slave_*.
+INT_FIELDS = {
+    "master_port": ("master_port",),
+    "master_last_io_seconds_ago": ("master_last_io_seconds_ago",),
+    "master_sync_total_bytes": ("master_sync_total_bytes",),
+    "master_sync_read_bytes": ("master_sync_read_bytes",),
+    "master_sync_left_bytes": ("master_sync_left_bytes",),
+    "replica_repl_offset": ("replica_repl_offset", "slave_repl_offset"),
+    "replica_priority": ("replica_priority", "slave_priority"),
+    "connected_replicas": ("connected_replicas", "connected_slaves"),
+    "master_repl_offset": ("master_repl_offset",),
+    "second_repl_offset": ("second_repl_offset",),
+    "repl_backlog_size": ("repl_backlog_size",),
+    "repl_backlog_first_byte_offset": ("repl_backlog_first_byte_offset",),
+    "repl_backlog_histlen": ("repl_backlog_histlen",),
+}
+BOOL_FIELDS = {
+    "master_sync_in_progress": ("master_sync_in_progress",),
+    "replica_read_only": ("replica_read_only", "slave_read_only"),
+    "repl_backlog_active": ("repl_backlog_active",),
+}
+TEXT_FIELDS = ("master_host", "master_link_status", "master_replid", "master_replid2")
+
+REPLICA_LINE = re.compile(r"^(?:slave|replica)(\d+)$")
+REPLICA_KEYS = ("ip", "port", "state", "offset", "lag")
+
+# Replication failures a replica logs (Valkey says PRIMARY where Redis says MASTER), from
+# replication.c of Redis 4.0 to 8.0 and Valkey 8; the recorded logs in the unit tests show some.
+REPLICATION_ERROR = re.compile(
+    r"Unable to (?:connect|AUTH) to (?:MASTER|PRIMARY)"
+    r"|Error condition on socket for SYNC"
+    r"|Error reply to PING from (?:master|primary)"
+    r"|does not understand REPLCONF"
+    r"|Unexpected reply to PSYNC"
+    r"|does not support PSYNC"
+    r"|unable to PSYNC"
+    r"|aborted replication with an error"
+    r"|Timeout connecting to the (?:MASTER|PRIMARY)"
+    r"|(?:MASTER|PRIMARY) timeout"
+    r"|Timeout receiving bulk data"
+    r"|I/O error .*(?:MASTER|PRIMARY)"
+    r"|Bad protocol from (?:MASTER|PRIMARY)"
+    r"|Can't handle RDB format version"
+    r"|Failed trying to (?:load|rename)"
+    r"|Opening the temp file needed for"
+    r"|Connection with (?:master|primary) lost",
+    re.IGNORECASE,
+)
+# What to do about the usual causes, by the words of the error.
+LINK_DOWN_HINTS = (
+    (re.compile(r"AUTH|WRONGPASS|NOPERM|invalid password", re.IGNORECASE),
+     "Check the replica's masterauth (and masteruser) against the master's requirepass (and ACL users)."),
+    (re.compile(r"refused|Unable to connect|Timeout connecting|No route|timed out", re.IGNORECASE),
+     "Check that the master is running and that the replica reaches it at master_host:master_port."),
+    (re.compile(r"RDB format version"),
+     "The master writes a newer RDB format than the replica reads: upgrade the replica to the master's version."),
+)
+# After one of these, earlier errors are history: the link came up, or the server restarted.
+REPLICATION_RECOVERED = re.compile(
+    r"sync: Finished with success|Successful partial resynchronization"
+    r"|accepted a Partial Resynchronization|oO0OoO0OoO0Oo",
+    re.IGNORECASE,
+)
+# "pid:role date time.ms level message"; the year appears from Redis 6.0 on.
+LOG_LINE = re.compile(r"^\d+:[A-Z] \d{1,2} \w{3}(?: \d{4})? [\d:.]+ [.*#-] (?P<message>.*)$")
+
+
+class ConnectionFailed(Exception):
+    """The instance could not be reached for one attempt; wait_for_state() tries again."""
+
+
+def parse_info(text):
+    """INFO text (any sections, CRLF or LF) -> {field: value}.
+
+    Values stay strings, except slaveN/replicaN lines of a master, parsed into dicts of strings
+    ({"ip": "127.0.0.1", "port": "6479", ...}).
+    """
+    info = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or ":" not in line:
+            continue
+        key, value = line.split(":", 1)
+        if REPLICA_LINE.match(key) and "=" in value:
+            value = dict(pair.split("=", 1) for pair in value.split(",") if "=" in pair)
+        info[key] = value
+    return info
+
+
+def server_identity(server_info):
+    """{"name": "redis" | "valkey", "version": "x.y.z"} from parsed INFO server.
+
+    Valkey reports server_name and valkey_version, and a redis_version of the Redis it is
+    compatible with (7.2.4 for Valkey 8): that one is not its version.
+    """
+    name = server_info.get("server_name", "redis")
+    return {"name": name, "version": server_info.get(name + "_version") or server_info.get("redis_version")}
+
+
+def _first(info, fields):
+    for field in fields:
+        if field in info:
+            return info[field]
+    return None
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _replica(line):
+    replica = {key: line.get(key) for key in REPLICA_KEYS}
+    for key in ("port", "offset", "lag"):
+        replica[key] = _int(replica[key])
+    return replica
+
+
+def _replicas(info):
+    numbered = []
+    for key, value in info.items():
+        match = REPLICA_LINE.match(key)
+        if match and isinstance(value, dict):
+            numbered.append((int(match.group(1)), _replica(value)))
+    return [replica for index, replica in sorted(numbered, key=lambda pair: pair[0])]
+
+
+def replication_state(info):
+    """Parsed INFO replication -> the normalised state: every key of STATE_KEYS, None where absent.
+
+    role is "master" or "replica" (for "slave"); numbers are ints, flags bools.
+    master_link_down_since_seconds is -1 while the link has never been up since the replica
+    started or got its master, on every version. master_sync_percent is computed when the
+    transfer size is known.
+    """
+    state = {key: None for key in STATE_KEYS}
+    role = info.get("role")
+    state["role"] = "replica" if role == "slave" else role
+    for key in TEXT_FIELDS:
+        state[key] = info.get(key)
+    for key, fields in INT_FIELDS.items():
+        state[key] = _int(_first(info, fields))
+    for key, fields in BOOL_FIELDS.items():
+        value = _first(info, fields)
+        state[key] = None if value is None else value == "1"
+
+    down_since = _int(info.get("master_link_down_since_seconds"))
+    if down_since is not None and down_since >= UNIX_TIME_FLOOR:
+        down_since = NEVER_UP
+    state["master_link_down_since_seconds"] = down_since
+
+    total, read = state["master_sync_total_bytes"], state["master_sync_read_bytes"]
+    if total and total > 0 and read is not None:
+        state["master_sync_percent"] = round(100.0 * read / total, 2)
+
+    state["replicas"] = _replicas(info)
+    return state
+
+
+def resolve_host(host):
+    """The addresses host resolves to (a set; empty when it does not resolve)."""
+    try:
+        return {entry[4][0] for entry in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return set()
+
+
+def _same_host(expected, actual, resolve):
+    return actual == expected or actual in resolve(expected)
+
+
+def _address(replica):
+    return "%s:%s" % (replica["ip"], replica["port"])
+
+
+def _yes_no(flag):
+    return "true" if flag else "false"
+
+
+def _role_text(role, master_host, master_port):
+    """"replica of HOST:PORT" or the role alone."""
+    if role == "replica" and master_host is not None:
+        return "replica of %s:%s" % (master_host, master_port)
+    return role or "no role"
+
+
+def _link_text(state):
+    """The link status with how long it has been down and any sync in progress."""
+    text = state["master_link_status"] or "unknown"
+    down_since = state["master_link_down_since_seconds"]
+    if down_since == NEVER_UP:
+        text += " (not up since the replica started or got this master)"
+    elif down_since is not None:
+        text += " (down for %ss)" % down_since
+    if state["master_sync_in_progress"]:
+        if state["master_sync_percent"] is not None:
+            text += ", full sync in progress: %s%% of %s bytes" % (state["master_sync_percent"],
+                                                                   state["master_sync_total_bytes"])
+        else:
+            text += ", full sync in progress"
+    return text
+
+
+def _compare_replica_side(expected, state, resolve):
+    mismatches = []
+    host, port = expected.get("master_host"), expected.get("master_port")
+    if host is not None and not _same_host(host, state["master_host"], resolve):
+        mismatches.append("master_host: expected %s, found %s" % (host, state["master_host"]))
+    if port is not None and port != state["master_port"]:
+        mismatches.append("master_port: expected %s, found %s" % (port, state["master_port"]))
+    link_up = expected.get("link_up")
+    if link_up is not None and (state["master_link_status"] == "up") != link_up:
+        mismatches.append("master_link_status: expected %s, found %s"
+                          % ("up" if link_up else "down", _link_text(state)))
+    read_only = expected.get("read_only")
+    if read_only is not None and state["replica_read_only"] != read_only:
+        mismatches.append("read_only: expected %s, found %s" % (_yes_no(read_only), _yes_no(state["replica_read_only"])))
+    return mismatches
+
+
+def _compare_replicas(expected, state, resolve):
+    mismatches = []
+    replicas = state["replicas"]
+    connected = ", ".join("%s %s" % (_address(replica), replica["state"]) for replica in replicas) or "none"
+    for wanted in expected.get("replicas") or []:
+        found = [replica for replica in replicas
+                 if replica["port"] == wanted["port"] and _same_host(wanted["host"], replica["ip"], resolve)]
+        if not found:
+            mismatches.append("replicas: expected %s:%s online, found it not connected (connected: %s)"
+                              % (wanted["host"], wanted["port"], connected))
+        elif not any(replica["state"] == "online" for replica in found):
+            mismatches.append("replicas: expected %s:%s online, found %s"
+                              % (wanted["host"], wanted["port"], ", ".join(replica["state"] for replica in found)))
+    minimum = expected.get("min_replicas")
+    online = [replica for replica in replicas if replica["state"] == "online"]
+    if minimum is not None and len(online) < minimum:
+        mismatches.append("min_replicas: expected at least %d online, found %d (connected: %s)"
+                          % (minimum, len(online), connected))
+    max_lag = expected.get("max_lag")
+    if max_lag is not None:
+        for replica in replicas:
+            if replica["lag"] is not None and replica["lag"] > max_lag:
+                mismatches.append("lag of replica %s: expected at most %ss, found %ss"
+                                  % (_address(replica), max_lag, replica["lag"]))
+    max_gap = expected.get("max_offset_gap")
+    if max_gap is not None and state["master_repl_offset"] is not None:
+        for replica in replicas:
+            gap = state["master_repl_offset"] - (replica["offset"] or 0)
+            if gap > max_gap:
+                mismatches.append("offset gap of replica %s: expected at most %d bytes, found %d bytes"
+                                  % (_address(replica), max_gap, gap))
+    return mismatches
+
+
+def compare(expected, state, resolve=resolve_host):
+    """Every difference between expected and the normalised state, as readable text; [] when none.
+
+    expected: role (required); for a replica master_host, master_port, link_up, read_only; for any
+    instance (a replica may have replicas of its own) replicas ([{host, port}], each must be
+    online), min_replicas, max_lag (seconds) and max_offset_gap (bytes behind master_repl_offset).
+    Absent or None keys are not checked. A host matches an address when it is that address or
+    resolves to it, with resolve(host) -> set of addresses.
+    """
+    if state["role"] != expected["role"]:
+        # The other checks describe an instance of the expected role: they would only add noise.
+        return ["role: expected %s, found %s"
+                % (_role_text(expected["role"], expected.get("master_host"), expected.get("master_port")),
+                   _role_text(state["role"], state["master_host"], state["master_port"]))]
+    mismatches = []
+    if state["role"] == "replica":
+        mismatches += _compare_replica_side(expected, state, resolve)
+    return mismatches + _compare_replicas(expected, state, resolve)
+
+
+def wait_for_state(fetch, expected, timeout, interval, clock=time.monotonic, sleep=time.sleep,
+                   resolve=resolve_host):
+    """Poll fetch() -> state until compare() finds no mismatch or timeout seconds have passed.
+
+    Returns (state, mismatches, elapsed, attempts); state is None when the last attempt could not
+    connect. fetch() raising ConnectionFailed counts as a mismatch "cannot connect: ..." and polling
+    goes on: an instance may be restarting. The last attempt is made at the deadline.
+    """
+    start = clock()
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            state = fetch()
+            mismatches = compare(expected, state, resolve)
+        except ConnectionFailed as exc:
+            state, mismatches = None, ["cannot connect: %s" % exc]
+        elapsed = clock() - start
+        if not mismatches or elapsed >= timeout:
+            return state, mismatches, elapsed, attempts
+        sleep(min(interval, timeout - elapsed))
+
+
+def link_down_reason(log_text):
+    """The message of the last replication error in a replica's log text, or None.
+
+    Only errors after the last successful sync and the last server start count: older ones
+    no longer explain anything.
+    """
+    for line in reversed(log_text.splitlines()):
+        if REPLICATION_RECOVERED.search(line):
+            return None
+        if REPLICATION_ERROR.search(line):
+            match = LOG_LINE.match(line.strip())
+            return match.group("message") if match else line.strip()
+    return None
+
+
+def link_down_hint(reason):
+    """What to check for a link_down_reason(), or None when it is not one of the usual causes."""
+    for pattern, hint in LINK_DOWN_HINTS:
+        if pattern.search(reason):
+            return hint
+    return None

@@ -1,0 +1,235 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: replication_info
+short_description: Read the replication state of a Redis or Valkey instance
+version_added: 0.1.0
+description:
+  - Returns the server's name and version and its C(INFO replication), normalised so that the same
+    keys hold the same kind of value on Redis 4.0 to 8.x and Valkey 8.
+  - Reads only; changes nothing.
+author:
+  - redisops contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - redisops.redis.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The module only reads, in check mode as otherwise.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - The connecting user needs the C(INFO) command.
+seealso:
+  - module: redisops.redis.replication_check
+"""
+
+EXAMPLES = r"""
+- name: Read the replication state of the replica
+  redisops.redis.replication_info:
+    login_port: 6479
+    login_password: "{{ redis_password }}"
+  register: replica_info
+
+- name: Fail unless it replicates from the master with its link up
+  ansible.builtin.assert:
+    that:
+      - replica_info.replication.role == 'replica'
+      - replica_info.replication.master_port == 6379
+      - replica_info.replication.master_link_status == 'up'
+
+- name: List the replicas the master sees
+  redisops.redis.replication_info:
+    login_password: "{{ redis_password }}"
+  register: master_info
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ master_info.replication.replicas | map(attribute='ip') | list }}"
+"""
+
+RETURN = r"""
+server:
+  description: The server software and its version.
+  returned: success
+  type: dict
+  contains:
+    name:
+      description: V(redis) or V(valkey).
+      type: str
+      sample: redis
+    version:
+      description: The server's own version (C(valkey_version) on Valkey, not its compatibility C(redis_version)).
+      type: str
+      sample: 7.0.15
+replication:
+  description:
+    - The normalised C(INFO replication). Every key is always present, V(null) where the server
+      does not report the field (for example C(master_host) on a master, C(master_sync_total_bytes)
+      before Redis 6.2).
+    - C(slave_*) fields are returned under C(replica_*) names, the role V(slave) as V(replica).
+  returned: success
+  type: dict
+  contains:
+    role:
+      description: V(master) or V(replica).
+      type: str
+      sample: replica
+    master_host:
+      description: The master this replica replicates from, as configured.
+      type: str
+      sample: 127.0.0.1
+    master_port:
+      description: Port of the master.
+      type: int
+      sample: 6379
+    master_link_status:
+      description: V(up) or V(down).
+      type: str
+      sample: up
+    master_last_io_seconds_ago:
+      description: Seconds since the last interaction with the master; V(-1) when the link is down.
+      type: int
+      sample: 1
+    master_link_down_since_seconds:
+      description:
+        - Seconds the link has been down; V(null) while it is up.
+        - V(-1) when the link has not been up since the replica started or got this master (Redis
+          before 6.2 report the Unix time then; it is returned as V(-1) too).
+      type: int
+      sample: 12
+    master_sync_in_progress:
+      description: Whether a full sync from the master is in progress.
+      type: bool
+      sample: false
+    master_sync_total_bytes:
+      description: Size of the sync payload; V(-1) when unknown (a streamed payload). Redis 6.2 and later.
+      type: int
+      sample: 1048576
+    master_sync_read_bytes:
+      description: Bytes of the sync payload received so far. Redis 6.2 and later.
+      type: int
+      sample: 524288
+    master_sync_left_bytes:
+      description: Bytes of the sync payload still to receive; V(-1) when unknown.
+      type: int
+      sample: 524288
+    master_sync_percent:
+      description: Percentage of the sync payload received, when its size is known.
+      type: float
+      sample: 50.0
+    replica_repl_offset:
+      description: Replication offset this replica has processed (C(slave_repl_offset)).
+      type: int
+      sample: 14
+    replica_read_only:
+      description: Whether this replica refuses writes (C(slave_read_only)); V(null) on a master.
+      type: bool
+      sample: true
+    replica_priority:
+      description: Priority of this replica for promotion by Sentinel (C(slave_priority)).
+      type: int
+      sample: 100
+    connected_replicas:
+      description: Number of replicas connected to this instance (C(connected_slaves)).
+      type: int
+      sample: 1
+    replicas:
+      description: The replicas connected to this instance, as it sees them.
+      type: list
+      elements: dict
+      contains:
+        ip:
+          description: Address of the replica, as seen by this instance or announced by the replica.
+          type: str
+          sample: 127.0.0.1
+        port:
+          description: Port the replica listens on.
+          type: int
+          sample: 6479
+        state:
+          description: V(online) once in sync; V(wait_bgsave), V(send_bulk) and others while syncing.
+          type: str
+          sample: online
+        offset:
+          description: Replication offset the replica has acknowledged.
+          type: int
+          sample: 14
+        lag:
+          description: Seconds since the replica's last acknowledgement.
+          type: int
+          sample: 0
+      sample:
+        - {ip: 127.0.0.1, port: 6479, state: online, offset: 14, lag: 0}
+    master_replid:
+      description: Replication ID of the data set.
+      type: str
+      sample: 8773a13d4a5fa6fe872630be925cf638cae816ef
+    master_replid2:
+      description: Previous replication ID, after a promotion.
+      type: str
+      sample: "0000000000000000000000000000000000000000"
+    master_repl_offset:
+      description: Replication offset of this instance's data set.
+      type: int
+      sample: 14
+    second_repl_offset:
+      description: Offset up to which C(master_replid2) is valid; V(-1) when none.
+      type: int
+      sample: -1
+    repl_backlog_active:
+      description: Whether the replication backlog exists.
+      type: bool
+      sample: true
+    repl_backlog_size:
+      description: Size of the replication backlog in bytes.
+      type: int
+      sample: 1048576
+    repl_backlog_first_byte_offset:
+      description: Offset of the first byte in the backlog.
+      type: int
+      sample: 1
+    repl_backlog_histlen:
+      description: Bytes of data in the backlog.
+      type: int
+      sample: 14
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    connect,
+    connection_argument_spec,
+    endpoint,
+    redis,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    parse_info,
+    replication_state,
+    server_identity,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
+    client = connect(module)
+    try:
+        server_text = client.info("server")
+        replication_text = client.info("replication")
+    except redis.RedisError as exc:
+        module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
+    module.exit_json(changed=False, server=server_identity(parse_info(server_text)),
+                     replication=replication_state(parse_info(replication_text)))
+
+
+if __name__ == "__main__":
+    main()

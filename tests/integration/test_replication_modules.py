@@ -1,0 +1,154 @@
+"""replication_info and replication_check through ansible-playbook, against real redis-server processes."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+from harness import run_module, wait_until
+
+PASSWORD = "it-password"
+
+
+def start_pair(redis_server, masterauth=PASSWORD):
+    """A master and its replica, both requiring PASSWORD; the replica logs in with masterauth."""
+    master = redis_server(password=PASSWORD)
+    replica = redis_server(password=PASSWORD, args=["--replicaof", "127.0.0.1", str(master.port),
+                                                    "--masterauth", masterauth])
+    return master, replica
+
+
+def check_replica(master, replica, **options):
+    args = dict(login_port=replica.port, login_password=PASSWORD, instance="replica", role="replica",
+                master_host="127.0.0.1", master_port=master.port, log_file=replica.log_file)
+    args.update(options)
+    return args
+
+
+def test_info_and_check_on_a_master_and_its_replica(redis_server):
+    master, replica = start_pair(redis_server)
+
+    # The replica has only just started: the check waits for its link to come up.
+    result = run_module("replication_check", check_replica(master, replica, read_only=True, timeout=30))
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is False and result["mismatches"] == []
+    assert result["state"]["master_link_status"] == "up"
+    assert result["server"]["name"] == "redis"
+
+    result = run_module("replication_check", {
+        "login_port": master.port, "login_password": PASSWORD, "instance": "master", "role": "master",
+        "replicas": [{"host": "127.0.0.1", "port": replica.port}], "min_replicas": 1, "max_lag": 10})
+    assert not result.get("failed"), result["msg"]
+
+    info = run_module("replication_info", {"login_port": replica.port, "login_password": PASSWORD})
+    assert info["changed"] is False
+    assert info["replication"]["role"] == "replica"
+    assert info["replication"]["master_port"] == master.port
+    assert info["replication"]["replica_read_only"] is True
+    assert info["server"]["version"].split(".")[0].isdigit()
+
+    info = run_module("replication_info", {"login_port": master.port, "login_password": PASSWORD})
+    assert info["replication"]["role"] == "master"
+    assert [(r["ip"], r["port"], r["state"]) for r in info["replication"]["replicas"]] == [
+        ("127.0.0.1", replica.port, "online")]
+
+
+def test_check_mode(redis_server):
+    master, replica = start_pair(redis_server)
+    result = run_module("replication_check", check_replica(master, replica), check=True)
+    assert not result.get("failed"), result["msg"]
+    assert result["changed"] is False
+
+    info = run_module("replication_info", {"login_port": master.port, "login_password": PASSWORD}, check=True)
+    assert info["changed"] is False and info["replication"]["role"] == "master"
+
+
+def test_mismatches_name_the_instance_and_what_was_expected_and_found(redis_server):
+    master, replica = start_pair(redis_server)
+    wrong_port = replica.port + 1
+    wait_until(lambda: master.client().info("replication").get("slave0", {}).get("state") == "online",
+               timeout=30, what="the replica online on the master")
+
+    result = run_module("replication_check", {
+        "login_port": master.port, "login_password": PASSWORD, "instance": "master", "role": "master",
+        "replicas": [{"host": "127.0.0.1", "port": wrong_port}], "timeout": 3})
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("master: replicas: expected 127.0.0.1:%d online, found it not connected "
+                                    "(connected: 127.0.0.1:%d online)" % (wrong_port, replica.port))
+
+    result = run_module("replication_check", check_replica(master, replica, master_port=wrong_port, timeout=1))
+    assert result["failed"] is True
+    assert result["msg"].startswith("replica: master_port: expected %d, found %d (after 1." % (wrong_port, master.port))
+    assert result["state"]["master_port"] == master.port
+
+
+def test_wrong_masterauth_is_explained_from_the_replica_log(redis_server):
+    master, replica = start_pair(redis_server, masterauth="not-the-password")
+    result = run_module("replication_check", check_replica(master, replica, timeout=2))
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        "replica: master_link_status: expected up, found down (not up since the replica started or got this master)")
+    assert result["link_down_reason"].startswith("Unable to AUTH to MASTER: -WRONGPASS")
+    assert "Last replication error in %s: Unable to AUTH to MASTER" % replica.log_file in result["msg"]
+    assert "Check the replica's masterauth" in result["msg"]
+
+
+def test_a_master_that_went_away_is_explained_from_the_replica_log(redis_server):
+    master, replica = start_pair(redis_server)
+    wait_until(lambda: replica.client().info("replication")["master_link_status"] == "up", what="the link")
+    master.stop()
+    wait_until(lambda: replica.client().info("replication").get("master_link_down_since_seconds", -1) >= 1,
+               what="the link down for a second")
+
+    result = run_module("replication_check", check_replica(master, replica, timeout=0))
+    assert result["failed"] is True
+    assert "master_link_status: expected up, found down (down for " in result["msg"]
+    assert result["link_down_reason"] == "Error condition on socket for SYNC: Connection refused"
+
+
+def test_a_replica_restarting_while_waited_for(redis_server):
+    master, replica = start_pair(redis_server)
+    master.stop()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_module, "replication_check", check_replica(master, replica, timeout=60))
+        # Once the module polls INFO, restart the replica under it, and bring the master back.
+        wait_until(lambda: any(client["cmd"] == "info" for client in replica.client().client_list()), timeout=60,
+                   what="replication_check to poll the replica")
+        replica.stop()
+        master.start()
+        replica.start()
+        result = running.result(timeout=120)
+    assert not result.get("failed"), result["msg"]
+    assert result["state"]["master_link_status"] == "up"
+
+
+def test_a_stopped_instance_fails_readably(redis_server):
+    master = redis_server(password=PASSWORD)
+    master.stop()
+    result = run_module("replication_info", {"login_port": master.port, "login_password": PASSWORD})
+    assert result["failed"] is True
+    assert result["msg"].startswith("Cannot connect to 127.0.0.1:%d: " % master.port)
+    assert "Connection refused" in result["msg"]
+
+
+def test_a_wrong_password_fails_readably(redis_server):
+    master = redis_server(password=PASSWORD)
+    result = run_module("replication_check", {"login_port": master.port, "login_password": "wrong", "role": "master"})
+    assert result["failed"] is True
+    assert result["msg"].startswith("Authentication to 127.0.0.1:%d failed: invalid username-password pair"
+                                    % master.port)
+    assert result["msg"].endswith("Check login_user and login_password.")
+
+
+def test_a_missing_password_fails_readably(redis_server):
+    master = redis_server(password=PASSWORD)
+    result = run_module("replication_info", {"login_port": master.port})
+    assert result["failed"] is True
+    assert result["msg"].startswith("Authentication to 127.0.0.1:%d failed: " % master.port)
+    assert result["msg"].endswith("Check login_user and login_password.")
+
+
+def test_a_replica_check_needs_its_master(redis_server):
+    replica = redis_server(password=PASSWORD)
+    result = run_module("replication_check", {"login_port": replica.port, "login_password": PASSWORD, "role": "replica"})
+    assert result["failed"] is True
+    assert result["msg"] == "role is replica but all of the following are missing: master_host, master_port"

@@ -1,0 +1,33 @@
+"""main() of replication_info with a fake redis client."""
+
+from __future__ import annotations
+
+import redis
+
+from ansible_collections.redisops.redis.plugins.module_utils.replication import STATE_KEYS
+from ansible_collections.redisops.redis.plugins.modules import replication_info
+
+
+def test_returns_the_server_and_the_normalised_state(run_main, fake_client):
+    client = fake_client("valkey-8.1-replica.txt")
+    result = run_main(replication_info, {"login_port": 16479, "login_password": "secret"}, client)
+    assert result["failed"] is False and result["changed"] is False
+    assert result["server"] == {"name": "valkey", "version": "8.1.1"}
+    assert tuple(result["replication"]) == STATE_KEYS
+    assert result["replication"]["role"] == "replica"
+    assert result["replication"]["master_port"] == 16379
+    assert client.sections == ["server", "replication"]
+
+
+def test_check_mode_reads_the_same(run_main, fake_client):
+    result = run_main(replication_info, {"_ansible_check_mode": True}, fake_client("redis-4.0-master.txt"))
+    assert result["failed"] is False and result["changed"] is False
+    assert result["replication"]["replicas"] == [{"ip": "127.0.0.1", "port": 6479, "state": "online", "offset": 0, "lag": 1}]
+
+
+def test_a_refused_info_fails_naming_the_endpoint(run_main, fake_client):
+    client = fake_client(redis.exceptions.NoPermissionError("this user has no permissions to run the 'info' command"))
+    result = run_main(replication_info, {"login_host": "10.0.0.3", "login_user": "monitor"}, client)
+    assert result["failed"] is True
+    assert result["msg"] == ("Cannot read INFO from 10.0.0.3:6379: this user has no permissions to run the 'info' "
+                             "command")
