@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure planning of the live changes made by the runtime_config module.
+
+Given the server version, what the server reports now and the desired settings, plan() returns
+the commands that make them match, in a safe order, with a diff and warnings. Nothing here talks
+to a server: the module reads the current values and runs the commands.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+MASK = "********"
+SECRET_DIRECTIVES = ("masterauth", "requirepass")
+# Managed through role, master_host and master_port, never as plain directives.
+REPLICATION_DIRECTIVES = ("replicaof", "slaveof")
+
+# Redis 5 renamed the "slave" directives (keeping the old names as aliases); older servers know
+# only the old names.
+NAMES_BEFORE_5 = {
+    "replica-read-only": "slave-read-only",
+    "replica-serve-stale-data": "slave-serve-stale-data",
+    "replica-priority": "slave-priority",
+    "replica-lazy-flush": "slave-lazy-flush",
+    "replica-announce-ip": "slave-announce-ip",
+    "replica-announce-port": "slave-announce-port",
+    "repl-ping-replica-period": "repl-ping-slave-period",
+    "min-replicas-to-write": "min-slaves-to-write",
+    "min-replicas-max-lag": "min-slaves-max-lag",
+}
+
+# One desired directive, by the name the server knows it.
+Setting = namedtuple("Setting", "name value secret")
+# args: what is sent to the server; text: what is shown (secrets masked).
+Command = namedtuple("Command", "args text")
+Plan = namedtuple("Plan", "commands diff warnings")
+
+
+class PlanError(Exception):
+    """The desired settings cannot be applied; raised before anything changes."""
+
+
+def major_version(version):
+    """7 for "7.0.15"."""
+    return int(version.split(".")[0])
+
+
+def server_directive(name, version):
+    """The name the server knows a directive by: lower case, the pre-5 name on Redis 4 and older."""
+    name = name.lower()
+    if major_version(version) < 5:
+        return NAMES_BEFORE_5.get(name, name)
+    return name
+
+
+def check_options(config, secret_config):
+    """Raise PlanError for desired settings this module must not apply, before connecting."""
+    for name in list(config) + list(secret_config):
+        if name.lower() in REPLICATION_DIRECTIVES:
+            raise PlanError("%s cannot be set as a directive: use role, master_host and master_port." % name)
+    exposed = [name for name in config if name.lower() in SECRET_DIRECTIVES]
+    if exposed:
+        raise PlanError("Move %s from config to secret_config: config values are shown in the commands and the diff."
+                        % ", ".join(exposed))
+    duplicated = sorted(set(name.lower() for name in config) & set(name.lower() for name in secret_config))
+    if duplicated:
+        raise PlanError("%s is set in both config and secret_config: set it in one." % ", ".join(duplicated))
+
+
+def desired_settings(params, version):
+    """The directives of the config and secret_config options, named for this server version."""
+    settings = [Setting(server_directive(name, version), value, False) for name, value in params["config"].items()]
+    settings += [Setting(server_directive(name, version), value, True) for name, value in params["secret_config"].items()]
+    return settings
+
+
+def as_text(value):
+    """The string sent to the server: booleans as yes/no, None as "" (unset), numbers as digits."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def comparable(value):
+    """Non-secret values compare with yes/no case-insensitive: the server answers in lower case."""
+    text = as_text(value)
+    return text.lower() if text.lower() in ("yes", "no") else text
+
+
+def shown(text):
+    """A command argument as shown to people: quoted when empty or containing spaces."""
+    return '"%s"' % text if text == "" or " " in text else text
+
+
+def count_keys(keyspace):
+    """Keys in all databases, from parsed INFO keyspace ({"db0": "keys=3,expires=0,avg_ttl=0"})."""
+    total = 0
+    for database, stats in keyspace.items():
+        if database.startswith("db"):
+            fields = dict(item.split("=", 1) for item in stats.split(","))
+            total += int(fields["keys"])
+    return total
+
+
+def plan(server, replication, keyspace, current_config, params):
+    """Plan the changes that bring a running server to the desired settings.
+
+    server: {"name": "redis" | "valkey", "version": "x.y.z"} (replication.server_identity of
+    INFO server). replication, keyspace: parsed INFO replication and
+    INFO keyspace. current_config: server directive name -> CONFIG GET value, None when the server
+    does not know the directive. params: the module's role, master_host, master_port, config and
+    secret_config.
+
+    Order: every CONFIG SET but requirepass, then REPLICAOF, then requirepass. A replica must hold
+    the credentials for its new master (masterauth, masteruser) before it connects to it;
+    requirepass locks out every client still using the old password, so it changes only once
+    everything else has worked.
+    """
+    version = server["version"]
+    settings = desired_settings(params, version)
+    unknown = [setting.name for setting in settings if current_config.get(setting.name) is None]
+    if unknown:
+        raise PlanError("%s %s does not know the directive(s) %s: CONFIG GET returned nothing. Nothing was "
+                        "changed. Remove them or use a server version that has them."
+                        % (server["name"], version, ", ".join(unknown)))
+
+    before, after, config_sets, requirepass_sets = {}, {}, [], []
+    for setting in settings:
+        current, value = current_config[setting.name], as_text(setting.value)
+        if setting.secret:
+            differs = value != current
+            before[setting.name] = MASK
+            after[setting.name] = "%s (%s)" % (MASK, "changed" if differs else "unchanged")
+            text = "CONFIG SET %s %s" % (setting.name, MASK)
+        else:
+            differs = comparable(value) != comparable(current)
+            before[setting.name], after[setting.name] = current, value
+            text = "CONFIG SET %s %s" % (setting.name, shown(value))
+        if not differs:
+            continue
+        command = Command(("CONFIG", "SET", setting.name, value), text)
+        if setting.name == "requirepass":
+            requirepass_sets.append(command)
+        else:
+            config_sets.append(command)
+
+    verb = "REPLICAOF" if major_version(version) >= 5 else "SLAVEOF"
+    directive = verb.lower()
+    is_master = replication.get("role") == "master"
+    before[directive] = "no one" if is_master else "%s %s" % (replication.get("master_host"), replication.get("master_port"))
+    if params["role"] == "master":
+        args = (verb, "NO", "ONE")
+        after[directive] = "no one"
+    else:
+        args = (verb, params["master_host"], str(params["master_port"]))
+        after[directive] = "%s %s" % args[1:]
+    replicaof = [Command(args, " ".join(args))] if before[directive] != after[directive] else []
+
+    warnings = []
+    keys = count_keys(keyspace)
+    if replicaof and is_master and params["role"] == "replica" and keys:
+        warnings.append("%s %s turns a master holding %d key(s) into a replica: its data is replaced by the new "
+                        "master's." % (verb, after[directive], keys))
+
+    return Plan(config_sets + replicaof + requirepass_sets, dict(before=before, after=after), warnings)

@@ -1,0 +1,289 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: runtime_config
+short_description: Apply replication and auth settings to a running Redis instance without a restart
+version_added: 0.1.0
+description:
+  - Makes the live replication and auth settings of a running Redis or Valkey instance match the
+    desired ones, with C(CONFIG SET) and C(REPLICAOF) (C(SLAVEOF) before Redis 5). The instance is
+    not restarted, so a replica can be pointed at a new master, or promoted, without downtime.
+  - The changes live in memory only. Write the same settings into the instance's configuration
+    (the C(redisops.redis.server) role keeps them in C(redis-NAME.live.conf)) so that a restart keeps them.
+  - Current values are read with C(CONFIG GET) and C(INFO replication) and compared with the desired
+    ones; only the settings that differ are changed. C(yes)/C(no) and booleans compare
+    case-insensitively, numbers as their digits, and an empty string or null means unset. Other
+    values compare as the server reports them, so give sizes in bytes (V(1048576), not V(1mb)).
+  - Changes are applied in a safe order. Every C(CONFIG SET) but C(requirepass) comes first, so a
+    replica already holds C(masterauth) and C(masteruser) for its new master when C(REPLICAOF)
+    makes it connect; C(requirepass) comes last.
+  - On servers older than 5 the C(replica-*) directive names are translated to their C(slave-*)
+    names, for example C(replica-read-only) to C(slave-read-only).
+  - A directive the server does not know (C(CONFIG GET) returns nothing for it) fails the module
+    before anything changes.
+author:
+  - redisops contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - redisops.redis.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details:
+      - Secret values are never shown; the diff says whether each one changes.
+  platform:
+    platforms: posix
+options:
+  role:
+    description:
+      - V(master) makes the instance a master (C(REPLICAOF NO ONE)) if it is a replica.
+      - V(replica) makes it a replica of O(master_host):O(master_port) if it is not already.
+      - Turning a master that holds keys into a replica replaces its data with the new master's;
+        the module does it and returns a warning. Deciding whether that is safe is up to the caller.
+    type: str
+    required: true
+    choices: [master, replica]
+  master_host:
+    description:
+      - Address of the master to replicate from, as the replica reaches it.
+      - Required when O(role=replica); ignored when O(role=master).
+    type: str
+  master_port:
+    description:
+      - Port of the master to replicate from.
+      - Required when O(role=replica); ignored when O(role=master).
+    type: int
+  config:
+    description:
+      - Non-secret directives to set, directive name to value, such as C(replica-read-only) and C(masteruser).
+      - Values are shown in RV(commands) and in the diff; put C(masterauth) and C(requirepass)
+        in O(secret_config) (they are refused here).
+      - C(replicaof) and C(slaveof) are refused, use O(role), O(master_host) and O(master_port).
+    type: dict
+    default: {}
+  secret_config:
+    description:
+      - Secret directives to set, such as C(masterauth) and C(requirepass).
+      - Their values are never returned; RV(commands) and the diff show V(********) instead.
+      - Set C(requirepass) to V("") to remove the password.
+    type: dict
+    default: {}
+  previous_passwords:
+    description:
+      - Passwords tried in order when the server rejects O(login_password), so that C(requirepass)
+        can be changed live. Give the new password as O(login_password) and as C(requirepass) in
+        O(secret_config), and the one the server still has here; once changed, the new one is accepted directly.
+      - An empty string stands for no password.
+    type: list
+    elements: str
+    default: []
+notes:
+  - The connecting user needs the C(INFO), C(CONFIG) and C(REPLICAOF) commands (C(SLAVEOF) before Redis 5).
+seealso:
+  - module: redisops.redis.replication_check
+  - module: redisops.redis.replication_info
+"""
+
+EXAMPLES = r"""
+- name: Point the replica at the new master without restarting it
+  redisops.redis.runtime_config:
+    login_port: 6479
+    login_password: "{{ redis_password }}"
+    role: replica
+    master_host: 10.0.0.12
+    master_port: 6379
+    config:
+      replica-read-only: true
+    secret_config:
+      masterauth: "{{ redis_password }}"
+  register: replica_config
+
+- name: Show what was changed (secrets masked)
+  ansible.builtin.debug:
+    var: replica_config.commands
+
+- name: Promote the replica to master
+  redisops.redis.runtime_config:
+    login_port: 6479
+    login_password: "{{ redis_password }}"
+    role: master
+
+- name: Change requirepass live, logging in with the old password until it is changed
+  redisops.redis.runtime_config:
+    login_password: "{{ redis_new_password }}"
+    previous_passwords:
+      - "{{ redis_old_password }}"
+    role: master
+    secret_config:
+      requirepass: "{{ redis_new_password }}"
+
+- name: Check, changing nothing, that the live settings are as desired
+  redisops.redis.runtime_config:
+    login_password: "{{ redis_password }}"
+    role: master
+    config:
+      masteruser: repl
+  check_mode: true
+  register: drift
+
+- name: Fail when the running instance differs
+  ansible.builtin.assert:
+    that: not drift.changed
+    fail_msg: "Live settings differ: {{ drift.commands }}"
+"""
+
+RETURN = r"""
+commands:
+  description:
+    - The commands run, in order, or that would be run in check mode. Secret values are masked.
+    - Empty when the instance already has the desired settings.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - CONFIG SET masteruser repl
+    - CONFIG SET masterauth ********
+    - REPLICAOF 10.0.0.12 6379
+diff:
+  description:
+    - Every managed setting before and after, by the name the server knows it (C(replicaof) or
+      C(slaveof) for the replication source, V(no one) for a master). Secrets are shown as
+      V(********), with V((changed)) or V((unchanged)) after.
+  returned: in diff mode
+  type: dict
+  sample:
+    before:
+      masteruser: ""
+      masterauth: "********"
+      replicaof: "10.0.0.11 6379"
+    after:
+      masteruser: repl
+      masterauth: "******** (changed)"
+      replicaof: "10.0.0.12 6379"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    client_kwargs,
+    connect,
+    connection_argument_spec,
+    endpoint,
+    ensure_required_libs,
+    redis,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, server_identity
+from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
+    PlanError,
+    check_options,
+    desired_settings,
+    plan,
+)
+
+
+def password_rejected(params, password):
+    """True when the server refuses to authenticate with password (other errors are connect()'s to report)."""
+    probe = redis.Redis(**client_kwargs(dict(params, login_password=password)))
+    try:
+        probe.ping()
+    except redis.AuthenticationError:
+        return True
+    except redis.RedisError:
+        return False
+    finally:
+        probe.close()
+    return False
+
+
+def connect_trying_previous_passwords(module):
+    """connect() with login_password or, when the server rejects it, the first accepted previous password.
+
+    While requirepass is being changed the server still has an old password; the new one is
+    accepted once this module has set it.
+    """
+    previous = module.params["previous_passwords"]
+    if previous:
+        ensure_required_libs(module)
+        for password in [module.params["login_password"]] + previous:
+            if not password_rejected(module.params, password):
+                module.params["login_password"] = password
+                break
+        else:
+            module.fail_json(msg="%s rejected login_password and all %d previous_passwords. Check login_user and the "
+                                 "passwords." % (endpoint(module.params), len(previous)))
+    return connect(module)
+
+
+def read_current(module, client):
+    """Server name and version, parsed INFO replication and keyspace, and CONFIG GET of each desired directive."""
+    try:
+        server = server_identity(parse_info(client.info("server")))
+        current_config = {}
+        for setting in desired_settings(module.params, server["version"]):
+            current_config[setting.name] = client.config_get(setting.name).get(setting.name)
+        replication = parse_info(client.info("replication"))
+        keyspace = parse_info(client.info("keyspace"))
+    except redis.RedisError as exc:
+        module.fail_json(msg="Cannot read the current settings of %s: %s" % (endpoint(module.params), exc))
+    return server, replication, keyspace, current_config
+
+
+def apply(module, client, commands):
+    """Run the planned commands in order; on a refusal, fail saying which ones already ran."""
+    done = []
+    for command in commands:
+        try:
+            client.execute_command(*command.args)
+        except redis.RedisError as exc:
+            module.fail_json(msg="%s refused %s: %s. Applied before it: %s."
+                             % (endpoint(module.params), command.text, exc, "; ".join(done) or "nothing"),
+                             commands=done)
+        done.append(command.text)
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        role=dict(type="str", required=True, choices=["master", "replica"]),
+        master_host=dict(type="str"),
+        master_port=dict(type="int"),
+        config=dict(type="dict", default={}),
+        secret_config=dict(type="dict", default={}, no_log=True),
+        previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec,
+        required_if=[("role", "replica", ("master_host", "master_port"))],
+        supports_check_mode=True,
+    )
+    try:
+        check_options(module.params["config"], module.params["secret_config"])
+    except PlanError as exc:
+        module.fail_json(msg=str(exc))
+
+    client = connect_trying_previous_passwords(module)
+    server, replication, keyspace, current_config = read_current(module, client)
+    try:
+        changes = plan(server, replication, keyspace, current_config, module.params)
+    except PlanError as exc:
+        module.fail_json(msg="%s: %s" % (endpoint(module.params), exc))
+
+    for warning in changes.warnings:
+        module.warn(warning)
+    if not module.check_mode:
+        apply(module, client, changes.commands)
+    result = dict(changed=bool(changes.commands), commands=[command.text for command in changes.commands])
+    if module._diff:
+        result["diff"] = changes.diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

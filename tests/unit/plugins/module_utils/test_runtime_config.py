@@ -1,0 +1,220 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planning of live changes: what runtime_config would run for a given current and desired state."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
+    MASK,
+    PlanError,
+    check_options,
+    count_keys,
+    plan,
+    server_directive,
+)
+
+SECRET = "s3cret-Value"
+MASTER = {"role": "master", "connected_slaves": "0"}
+REPLICA_OF_A = {"role": "slave", "master_host": "10.0.0.1", "master_port": "6379", "master_link_status": "up"}
+NO_KEYS = {}
+TEN_KEYS = {"db0": "keys=7,expires=0,avg_ttl=0", "db3": "keys=3,expires=1,avg_ttl=100"}
+
+
+def redis(version):
+    return {"name": "redis", "version": version}
+
+
+def desired(role="replica", master_host="10.0.0.1", master_port=6379, config=None, secret_config=None):
+    return dict(role=role, master_host=master_host, master_port=master_port,
+                config=config or {}, secret_config=secret_config or {})
+
+
+def texts(changes):
+    return [command.text for command in changes.commands]
+
+
+@pytest.mark.parametrize("wanted, current", [
+    ("yes", "yes"),
+    ("YES", "yes"),
+    (True, "yes"),
+    (False, "no"),
+    ("No", "no"),
+    (100, "100"),
+    ("", ""),
+    (None, ""),
+])
+def test_equal_values_after_normalisation_plan_nothing(wanted, current):
+    changes = plan(redis("7.0.15"), REPLICA_OF_A, NO_KEYS, {"replica-priority": current},
+                   desired(config={"replica-priority": wanted}))
+    assert changes.commands == []
+    assert changes.warnings == []
+
+
+@pytest.mark.parametrize("wanted, current, sent", [
+    (True, "no", "yes"),
+    ("no", "yes", "no"),
+    (50, "100", "50"),
+    ("repl", "", "repl"),
+    (None, "repl", ""),
+    ("Repl", "repl", "Repl"),  # only yes/no compare case-insensitively: ACL user names do not
+])
+def test_different_values_are_set_in_server_form(wanted, current, sent):
+    changes = plan(redis("7.0.15"), REPLICA_OF_A, NO_KEYS, {"masteruser": current}, desired(config={"masteruser": wanted}))
+    assert [command.args for command in changes.commands] == [("CONFIG", "SET", "masteruser", sent)]
+
+
+def test_same_master_is_not_set_again():
+    changes = plan(redis("7.0.15"), REPLICA_OF_A, NO_KEYS, {}, desired(master_host="10.0.0.1", master_port=6379))
+    assert changes.commands == []
+    assert changes.diff == {"before": {"replicaof": "10.0.0.1 6379"}, "after": {"replicaof": "10.0.0.1 6379"}}
+
+
+def test_master_stays_master():
+    assert plan(redis("7.0.15"), MASTER, TEN_KEYS, {}, desired(role="master")).commands == []
+
+
+@pytest.mark.parametrize("version, current, role, host, port, expected", [
+    ("7.0.15", REPLICA_OF_A, "replica", "10.0.0.2", 6380, ["REPLICAOF 10.0.0.2 6380"]),
+    ("7.0.15", REPLICA_OF_A, "master", None, None, ["REPLICAOF NO ONE"]),
+    ("7.0.15", MASTER, "replica", "10.0.0.1", 6379, ["REPLICAOF 10.0.0.1 6379"]),
+    ("5.0.7", REPLICA_OF_A, "replica", "10.0.0.2", 6379, ["REPLICAOF 10.0.0.2 6379"]),
+    ("4.0.14", REPLICA_OF_A, "replica", "10.0.0.2", 6379, ["SLAVEOF 10.0.0.2 6379"]),
+    ("3.2.12", REPLICA_OF_A, "master", None, None, ["SLAVEOF NO ONE"]),
+])
+def test_replication_source_uses_the_command_of_the_version(version, current, role, host, port, expected):
+    changes = plan(redis(version), current, NO_KEYS, {}, desired(role=role, master_host=host, master_port=port))
+    assert texts(changes) == expected
+    assert changes.commands[0].args == tuple(expected[0].split())
+
+
+@pytest.mark.parametrize("name, version, expected", [
+    ("replica-read-only", "4.0.14", "slave-read-only"),
+    ("replica-priority", "3.2.12", "slave-priority"),
+    ("min-replicas-to-write", "4.0.14", "min-slaves-to-write"),
+    ("repl-ping-replica-period", "4.0.14", "repl-ping-slave-period"),
+    ("Replica-Read-Only", "4.0.14", "slave-read-only"),
+    ("replica-read-only", "5.0.7", "replica-read-only"),
+    ("slave-read-only", "7.0.15", "slave-read-only"),
+    ("masterauth", "4.0.14", "masterauth"),
+    ("MasterUser", "7.2.4", "masteruser"),
+])
+def test_server_directive_names_per_version(name, version, expected):
+    assert server_directive(name, version) == expected
+
+
+def test_old_server_gets_old_directive_names_in_commands_and_diff():
+    changes = plan(redis("4.0.14"), REPLICA_OF_A, NO_KEYS, {"slave-read-only": "no"},
+                   desired(master_host="10.0.0.2", config={"replica-read-only": "yes"}))
+    assert texts(changes) == ["CONFIG SET slave-read-only yes", "SLAVEOF 10.0.0.2 6379"]
+    assert changes.diff == {
+        "before": {"slave-read-only": "no", "slaveof": "10.0.0.1 6379"},
+        "after": {"slave-read-only": "yes", "slaveof": "10.0.0.2 6379"},
+    }
+
+
+def test_credentials_before_replicaof_and_requirepass_last():
+    current = {"requirepass": "old", "replica-read-only": "no", "masteruser": "", "masterauth": ""}
+    changes = plan(redis("7.0.15"), REPLICA_OF_A, NO_KEYS, current, desired(
+        master_host="10.0.0.2",
+        config={"replica-read-only": "yes", "masteruser": "repl"},
+        secret_config={"requirepass": SECRET, "masterauth": SECRET},
+    ))
+    assert texts(changes) == [
+        "CONFIG SET replica-read-only yes",
+        "CONFIG SET masteruser repl",
+        "CONFIG SET masterauth " + MASK,
+        "REPLICAOF 10.0.0.2 6379",
+        "CONFIG SET requirepass " + MASK,
+    ]
+
+
+def test_secrets_are_sent_but_never_shown():
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {"masterauth": "old-" + SECRET, "requirepass": SECRET},
+                   desired(role="master", secret_config={"masterauth": SECRET, "requirepass": SECRET}))
+    assert [command.args for command in changes.commands] == [("CONFIG", "SET", "masterauth", SECRET)]
+    assert texts(changes) == ["CONFIG SET masterauth " + MASK]
+    assert changes.diff == {
+        "before": {"masterauth": MASK, "requirepass": MASK, "replicaof": "no one"},
+        "after": {"masterauth": MASK + " (changed)", "requirepass": MASK + " (unchanged)", "replicaof": "no one"},
+    }
+    assert SECRET not in repr(texts(changes)) + repr(changes.diff)
+
+
+def test_secrets_compare_exactly():
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {"requirepass": "yes"},
+                   desired(role="master", secret_config={"requirepass": "YES"}))
+    assert texts(changes) == ["CONFIG SET requirepass " + MASK]
+
+
+def test_empty_values_are_shown_quoted():
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {"masteruser": "repl"},
+                   desired(role="master", config={"masteruser": ""}))
+    assert texts(changes) == ['CONFIG SET masteruser ""']
+
+
+@pytest.mark.parametrize("server, current_config, config, named, says", [
+    (redis("5.0.7"), {"masteruser": None}, {"masteruser": "repl"}, "masteruser", "redis 5.0.7 does not know"),
+    (redis("7.0.15"), {"replica-read-only": "yes", "no-such-directive": None},
+     {"replica-read-only": "yes", "no-such-directive": "1"}, "no-such-directive", "redis 7.0.15 does not know"),
+    ({"name": "valkey", "version": "8.0.1"}, {"no-such-directive": None}, {"no-such-directive": "1"},
+     "no-such-directive", "valkey 8.0.1 does not know"),
+])
+def test_unknown_directive_is_refused_naming_it_and_the_version(server, current_config, config, named, says):
+    with pytest.raises(PlanError) as error:
+        plan(server, MASTER, NO_KEYS, current_config, desired(role="master", config=config))
+    assert named in str(error.value)
+    assert says in str(error.value)
+    assert "replica-read-only" not in str(error.value)
+
+
+def test_unknown_secret_directive_is_refused_without_showing_its_value():
+    with pytest.raises(PlanError) as error:
+        plan(redis("4.0.14"), MASTER, NO_KEYS, {"masteruser-password": None},
+             desired(role="master", secret_config={"masteruser-password": SECRET}))
+    assert "masteruser-password" in str(error.value)
+    assert SECRET not in str(error.value)
+
+
+@pytest.mark.parametrize("current, keyspace, role, warned", [
+    (MASTER, TEN_KEYS, "replica", True),
+    (MASTER, NO_KEYS, "replica", False),
+    (REPLICA_OF_A, TEN_KEYS, "replica", False),  # a replica's data is its master's anyway
+    (MASTER, TEN_KEYS, "master", False),
+])
+def test_warning_when_a_master_with_keys_becomes_a_replica(current, keyspace, role, warned):
+    changes = plan(redis("7.0.15"), current, keyspace, {}, desired(role=role, master_host="10.0.0.2"))
+    assert bool(changes.warnings) is warned
+    if warned:
+        assert "10 key(s)" in changes.warnings[0]
+        assert "REPLICAOF 10.0.0.2 6379" in changes.warnings[0]
+
+
+@pytest.mark.parametrize("keyspace, keys", [
+    ({}, 0),
+    ({"db0": "keys=1,expires=0,avg_ttl=0"}, 1),
+    (TEN_KEYS, 10),
+    ({"db0": "keys=2,expires=0,avg_ttl=0,subexpiry=0"}, 2),  # Redis 7.4 adds fields
+])
+def test_count_keys(keyspace, keys):
+    assert count_keys(keyspace) == keys
+
+
+@pytest.mark.parametrize("config, secret_config, message", [
+    ({"replicaof": "10.0.0.1 6379"}, {}, "replicaof cannot be set as a directive"),
+    ({}, {"SlaveOf": "10.0.0.1 6379"}, "SlaveOf cannot be set as a directive"),
+    ({"masterauth": SECRET}, {}, "Move masterauth from config to secret_config"),
+    ({"RequirePass": SECRET}, {}, "Move RequirePass from config to secret_config"),
+    ({"masteruser": "a"}, {"MasterUser": "b"}, "masteruser is set in both config and secret_config"),
+])
+def test_check_options_refuses(config, secret_config, message):
+    with pytest.raises(PlanError) as error:
+        check_options(config, secret_config)
+    assert message in str(error.value)
+    assert SECRET not in str(error.value)
+
+
+def test_check_options_accepts_a_plain_split():
+    check_options({"replica-read-only": "yes", "masteruser": "repl"}, {"masterauth": SECRET, "requirepass": SECRET})

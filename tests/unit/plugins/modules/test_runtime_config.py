@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The runtime_config module against a fake client answering with recorded INFO output.
+
+Covers the servers the integration tests cannot start (Redis 4, Valkey): what the module asks
+with CONFIG GET and what it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.redisops.redis.plugins.modules import runtime_config
+
+INFO_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "info")
+
+
+def recorded(name):
+    with open(os.path.join(INFO_DIR, name)) as handle:
+        return handle.read()
+
+
+# The 4.0 samples hold INFO replication only; 4.0.6 is the version they were taken from.
+REDIS_4_REPLICA = "# Server\nredis_version:4.0.6\n" + recorded("redis-4.0-replica.txt")
+VALKEY_REPLICA = recorded("valkey-8.1-replica.txt")
+
+
+class FakeClient:
+    """Answers INFO with one recorded text whatever the section, and CONFIG GET from a dict."""
+
+    def __init__(self, info_text, config):
+        self.info_text = info_text
+        self.config = config
+        self.asked = []
+        self.executed = []
+
+    def info(self, section):
+        return self.info_text
+
+    def config_get(self, name):
+        self.asked.append(name)
+        return {name: self.config[name]} if name in self.config else {}
+
+    def execute_command(self, *args):
+        self.executed.append(args)
+        return "OK"
+
+
+def run(monkeypatch, capsys, client, **args):
+    monkeypatch.setattr(runtime_config, "connect", lambda module: client)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            runtime_config.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_redis_4_gets_slave_names_and_slaveof(monkeypatch, capsys):
+    client = FakeClient(REDIS_4_REPLICA, {"slave-read-only": "yes", "masterauth": ""})
+
+    result = run(monkeypatch, capsys, client, role="replica", master_host="127.0.0.1", master_port=6380,
+                 config={"replica-read-only": "no"}, secret_config={"masterauth": "pw-4f1a"})
+
+    assert client.asked == ["slave-read-only", "masterauth"]
+    assert client.executed == [("CONFIG", "SET", "slave-read-only", "no"), ("CONFIG", "SET", "masterauth", "pw-4f1a"),
+                               ("SLAVEOF", "127.0.0.1", "6380")]
+    assert result["commands"] == ["CONFIG SET slave-read-only no", "CONFIG SET masterauth ********",
+                                  "SLAVEOF 127.0.0.1 6380"]
+    assert result["changed"] is True
+
+
+def test_check_mode_runs_nothing(monkeypatch, capsys):
+    client = FakeClient(REDIS_4_REPLICA, {})
+
+    result = run(monkeypatch, capsys, client, role="master", _ansible_check_mode=True)
+
+    assert (result["changed"], result["commands"]) == (True, ["SLAVEOF NO ONE"])
+    assert client.executed == []
+
+
+def test_valkey_gets_replicaof_and_is_named_in_errors(monkeypatch, capsys):
+    client = FakeClient(VALKEY_REPLICA, {"replica-read-only": "yes"})
+
+    promoted = run(monkeypatch, capsys, client, role="master", config={"replica-read-only": "yes"})
+    failed = run(monkeypatch, capsys, client, role="master", config={"no-such-directive": "1"})
+
+    assert promoted["commands"] == ["REPLICAOF NO ONE"]
+    assert "valkey 8.1.1 does not know the directive(s) no-such-directive" in failed["msg"]
+    assert client.executed == [("REPLICAOF", "NO", "ONE")]
