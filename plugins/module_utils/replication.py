@@ -24,7 +24,7 @@ STATE_KEYS = (
     "master_sync_read_bytes", "master_sync_left_bytes", "master_sync_percent", "replica_repl_offset",
     "replica_read_only", "replica_priority", "connected_replicas", "replicas", "master_replid",
     "master_replid2", "master_repl_offset", "second_repl_offset", "repl_backlog_active",
-    "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen",
+    "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen", "writes_since_promotion",
 )
 
 # Normalised key -> the INFO fields that hold it, newest name first. Redis 5 renamed the
@@ -186,7 +186,22 @@ def replication_state(info):
         state["master_sync_percent"] = round(100.0 * read / total, 2)
 
     state["replicas"] = _replicas(info)
+    state["writes_since_promotion"] = _writes_since_promotion(state)
     return state
+
+
+def _writes_since_promotion(state):
+    """Bytes of replication stream a master produced since it stopped being a replica, or None.
+
+    A replica promoted with REPLICAOF NO ONE keeps its old history as master_replid2, valid up
+    to second_repl_offset - 1; everything past it is writes (and pings to its own replicas)
+    that making it a replica again would throw away. A master that was never a replica has
+    second_repl_offset -1.
+    """
+    second, current = state["second_repl_offset"], state["master_repl_offset"]
+    if state["role"] != "master" or second is None or second <= 0 or current is None:
+        return None
+    return max(0, current - second + 1)
 
 
 def resolve_host(host):

@@ -186,6 +186,13 @@ replication:
       description: Offset up to which C(master_replid2) is valid; V(-1) when none.
       type: int
       sample: -1
+    writes_since_promotion:
+      description:
+        - On a master that was a replica before (promoted with C(REPLICAOF NO ONE)), the bytes of
+          replication stream it produced since: V(0) means it took no write. V(null) on a master that
+          never was a replica, and on a replica.
+      type: int
+      sample: 0
     repl_backlog_active:
       description: Whether the replication backlog exists.
       type: bool

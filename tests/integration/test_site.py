@@ -233,6 +233,49 @@ def test_verify_reports_drift_clearly_and_site_repairs_it_live(bed, deployed):
     assert bed.run_id(bed.replica_port) == run_id
 
 
+def test_a_replica_killed_with_sigkill_is_brought_back_with_every_key(bed, deployed):
+    master, replica = bed.client(bed.master_port), bed.client(bed.replica_port)
+    master.mset({"before:%d" % n: n for n in range(100)})
+    wait_until(lambda: replica.get("before:99") == "99", what="the keys on the replica")
+    with open(bed.path("run", "redis-replica.pid")) as handle:
+        os.kill(int(handle.read().strip()), signal.SIGKILL)
+    master.mset({"during:%d" % n: n for n in range(100)})
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    assert recap(proc)[1] > 0, show(proc)
+    assert replica.info("replication")["master_link_status"] == "up"
+    assert replica.mget(["before:%d" % n for n in range(100)] + ["during:%d" % n for n in range(100)]) == [
+        str(n) for n in range(100)] * 2
+
+
+def test_a_promoted_replica_that_took_writes_is_not_demoted(bed, deployed):
+    replica = bed.client(bed.replica_port)
+    replica.replicaof("no", "one")
+    replica.set("written-after-promotion", "keep me")
+    run_ids = bed.run_id(bed.master_port), bed.run_id(bed.replica_port)
+    with open(bed.path("etc", "redis-replica.live.conf")) as handle:
+        live_conf = handle.read()
+
+    for args in ((), ("--check",)):
+        proc = bed.site(*args)
+        assert proc.returncode != 0, show(proc)
+        assert recap(proc)[1] == 0, show(proc)
+        assert ("Instance 'replica' of host 'localhost' (127.0.0.1:%d) is a master now" % bed.replica_port
+                in " ".join(proc.stdout.split())), show(proc)
+        assert "redis_server_force_topology=true" in proc.stdout, show(proc)
+    assert replica.info("replication")["role"] == "master"
+    assert replica.get("written-after-promotion") == "keep me"
+    assert (bed.run_id(bed.master_port), bed.run_id(bed.replica_port)) == run_ids
+    with open(bed.path("etc", "redis-replica.live.conf")) as handle:
+        assert handle.read() == live_conf
+
+    # The operator decides the inventory's master wins: the replica follows it again, live.
+    proc = bed.site("-e", "redis_server_force_topology=true")
+    assert proc.returncode == 0, show(proc)
+    assert replica.info("replication")["role"] == "slave"
+    assert bed.run_id(bed.replica_port) == run_ids[1]
+
+
 @pytest.mark.parametrize("instances, variable, words", [
     ([{"name": "master", "port": 70000}], "port", ["70000"]),
     ([{"name": "master", "port": 1}, {"name": "other", "port": 1}], "port", ["used twice"]),

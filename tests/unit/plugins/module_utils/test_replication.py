@@ -113,6 +113,23 @@ def test_state_has_every_key_with_normalised_types(name):
         assert isinstance(state["master_sync_in_progress"], bool)
 
 
+@pytest.mark.parametrize("name", INFO_FILES)
+def test_recorded_servers_were_never_promoted(name):
+    assert state_of(name)["writes_since_promotion"] is None
+
+
+@pytest.mark.parametrize("fields, writes", [
+    # promoted with REPLICAOF NO ONE at offset 50, nothing written since
+    ("role:master\nmaster_repl_offset:50\nsecond_repl_offset:51", 0),
+    # promoted at offset 50, then took 50 bytes of writes
+    ("role:master\nmaster_repl_offset:100\nsecond_repl_offset:51", 50),
+    ("role:master\nmaster_repl_offset:100\nsecond_repl_offset:-1", None),
+    ("role:slave\nmaster_repl_offset:100\nsecond_repl_offset:51", None),
+])
+def test_writes_since_promotion(fields, writes):
+    assert replication_state(parse_info(fields))["writes_since_promotion"] == writes
+
+
 @pytest.mark.parametrize("name, replica_port, offset", [
     ("redis-4.0-master.txt", 6479, 0),
 ] + [(label + "-master.txt", REPLICA_PORT, 128) for label in RECORDED])
