@@ -189,7 +189,7 @@ replication:
     writes_since_promotion:
       description:
         - On a master that was a replica before (promoted with C(REPLICAOF NO ONE)), the bytes of
-          replication stream it produced since: V(0) means it took no write. V(null) on a master that
+          replication stream it produced since; V(0) means it took no write. V(null) on a master that
           never was a replica, and on a replica.
       type: int
       sample: 0
