@@ -16,6 +16,12 @@ except ImportError:
     redis = None
     REDIS_IMPORT_ERROR = traceback.format_exc()
 
+try:  # redis-py 4.2+; from 6 on a client retries a refused connection with backoff, ~5 s in all
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+except ImportError:
+    Retry = None
+
 
 def connection_argument_spec():
     """Return the argument_spec entries documented in the connection doc fragment."""
@@ -28,6 +34,7 @@ def connection_argument_spec():
         connect_timeout=dict(type="float", default=5.0),
         tls=dict(type="bool", default=False),
         validate_certs=dict(type="bool", default=True),
+        tls_check_hostname=dict(type="bool", default=True),
         tls_ca_certs=dict(type="path"),
         tls_certfile=dict(type="path"),
         tls_keyfile=dict(type="path"),
@@ -56,6 +63,9 @@ def client_kwargs(params):
         socket_connect_timeout=params["connect_timeout"],
         decode_responses=True,
     )
+    # The modules wait and poll themselves, with their own timeouts: one attempt per call.
+    if Retry is not None:
+        kwargs["retry"] = Retry(NoBackoff(), 0)
     if params.get("login_unix_socket"):
         kwargs["unix_socket_path"] = params["login_unix_socket"]
         return kwargs
@@ -67,29 +77,32 @@ def client_kwargs(params):
             ssl_certfile=params.get("tls_certfile"),
             ssl_keyfile=params.get("tls_keyfile"),
             ssl_cert_reqs="required" if params["validate_certs"] else "none",
-            ssl_check_hostname=params["validate_certs"],
+            ssl_check_hostname=params["validate_certs"] and params.get("tls_check_hostname", True),
         )
     return kwargs
 
 
-def connect(module):
+def connect(module, params=None):
     """Return a redis.Redis client that has answered PING, or fail the module with the reason.
 
+    params: the connection options to use, the module's own by default (a module that talks to
+    several servers passes one set per server).
     The INFO response callback is replaced so that INFO returns the server's raw text:
     the collection parses it itself, the same way for live servers and recorded samples.
     """
     ensure_required_libs(module)
-    client = redis.Redis(**client_kwargs(module.params))
+    params = module.params if params is None else params
+    client = redis.Redis(**client_kwargs(params))
     client.set_response_callback("INFO", lambda response, **options: response)
     try:
         client.ping()
     except redis.AuthenticationError as exc:
         module.fail_json(msg="Authentication to %s failed: %s. Check login_user and login_password."
-                         % (endpoint(module.params), exc))
+                         % (endpoint(params), exc))
     except redis.ResponseError as exc:
         if "NOAUTH" in str(exc):
-            module.fail_json(msg="%s requires authentication: set login_password." % endpoint(module.params))
-        module.fail_json(msg="%s refused PING: %s" % (endpoint(module.params), exc))
+            module.fail_json(msg="%s requires authentication: set login_password." % endpoint(params))
+        module.fail_json(msg="%s refused PING: %s" % (endpoint(params), exc))
     except redis.RedisError as exc:
-        module.fail_json(msg="Cannot connect to %s: %s" % (endpoint(module.params), exc))
+        module.fail_json(msg="Cannot connect to %s: %s" % (endpoint(params), exc))
     return client

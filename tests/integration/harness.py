@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -159,3 +160,101 @@ def run_module(module, args, check=False, diff=False, tmp_path=None):
     result["_stdout"] = proc.stdout
     shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# A bed deployed by site.yml (shared by test_site.py and test_failover.py)
+# ---------------------------------------------------------------------------------------------
+
+PASSWORD = "s3cret pass#with 'quotes' \"and\" \\backslash"
+RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class Bed:
+    """A master and its replicas deployed by site.yml on localhost, all state under one directory.
+
+    replicas: the names of the master's replicas (default one, "replica"). ports maps every
+    instance name to its port; master_port and, with the default, replica_port are shortcuts.
+    """
+
+    def __init__(self, replicas=("replica",), prefix="redisops-site-"):
+        self.dir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.dir, 0o755)
+        self.ports = {"master": free_port()}
+        for name in replicas:
+            self.ports[name] = free_port()
+        self.master_port = self.ports["master"]
+        self.replica_port = self.ports.get("replica")
+        self.instances = [{"name": "master", "port": self.master_port}]
+        self.instances += [{"name": name, "port": self.ports[name], "replicaof": "localhost:master"}
+                           for name in replicas]
+        self.inventory = os.path.join(self.dir, "hosts.yml")
+        self.write_inventory()
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def host_vars(self, instances=None, **overrides):
+        host = {
+            "ansible_connection": "local",
+            "ansible_host": "127.0.0.1",
+            "ansible_python_interpreter": sys.executable,
+            "redis_server_service_manager": "process",
+            "redis_server_conf_dir": self.path("etc"),
+            "redis_server_data_dir": self.path("data"),
+            "redis_server_log_dir": self.path("log"),
+            "redis_server_run_dir": self.path("run"),
+            "redis_server_password": PASSWORD,
+            "redis_server_verify_timeout": 20,
+            "redis_server_instances": instances if instances is not None else self.instances,
+        }
+        host.update(overrides)
+        return host
+
+    def write_inventory(self, path=None, **kwargs):
+        import yaml
+
+        with open(path or self.inventory, "w") as handle:
+            yaml.safe_dump({"redis": {"hosts": {"localhost": self.host_vars(**kwargs)}}}, handle)
+        return path or self.inventory
+
+    def variant(self, name, **kwargs):
+        """Another inventory for the same bed, e.g. with one setting changed."""
+        return self.write_inventory(self.path(name + ".yml"), **kwargs)
+
+    def site(self, *args, inventory=None):
+        return run_playbook("site.yml", inventory or self.inventory, extra_args=args)
+
+    def playbook(self, playbook, *args, inventory=None):
+        return run_playbook(playbook, inventory or self.inventory, extra_args=args)
+
+    def client(self, port, **kwargs):
+        import redis
+
+        kwargs.setdefault("password", PASSWORD)
+        kwargs.setdefault("socket_timeout", 5)
+        return redis.Redis(host="127.0.0.1", port=port, decode_responses=True, **kwargs)
+
+    def run_id(self, port):
+        return self.client(port).info("server")["run_id"]
+
+    def stop_all(self):
+        run_dir = self.path("run")
+        for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
+            try:
+                with open(os.path.join(run_dir, name)) as handle:
+                    os.kill(int(handle.read().strip()), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def recap(proc):
+    """(ok, changed, unreachable, failed) of localhost from a play recap."""
+    found = RECAP.findall(proc.stdout)
+    assert found, "no play recap:\n%s\n%s" % (proc.stdout[-5000:], proc.stderr[-3000:])
+    return tuple(int(n) for n in found[-1])
+
+
+def show(proc):
+    return "rc=%s\n%s\n%s" % (proc.returncode, proc.stdout[-8000:], proc.stderr[-3000:])

@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure decisions of the failover module: where the group stands, what to run, how to stop writes.
+
+Nothing here talks to a server. The module reads each instance's normalised replication state
+(replication.replication_state) and its credentials, and asks here whether a promotion is due,
+already done or impossible, which commands bring each instance to the new topology, and how to
+stop writes on the old master for its version.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from ansible_collections.redisops.redis.plugins.module_utils.replication import resolve_host
+from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import MASK, Command, major_version
+
+# CLIENT PAUSE ... WRITE and CLIENT UNPAUSE exist from Redis 6.2 on (Valkey has them all).
+PAUSE_WRITE_SINCE = (6, 2)
+# Before 6.2 CLIENT PAUSE stops every client, the module's own too, until it expires: the old
+# master could not be demoted before queued writes run. The module fences writes instead: with
+# more good replicas required than can exist, a master refuses every write with NOREPLICAS.
+FENCE_REPLICAS = 1000000
+FENCE_MAX_LAG = 10
+
+# A member of the replication group, as the module reaches it (address) and names it in messages.
+Node = namedtuple("Node", "name host port state")
+# action: "promote" (pause, wait, promote, demote, re-point), "repoint" (the target is master and
+# the old master its replica already; some replicas still follow another master) or "none".
+Assessment = namedtuple("Assessment", "action repoint")
+
+
+class FailoverError(Exception):
+    """The group is not in a state the module can promote from; raised before anything changes."""
+
+
+def version_tuple(version):
+    """(6, 2) for "6.2.14"; (0, 0) when unreadable."""
+    parts = []
+    for part in str(version or "").split(".")[:2]:
+        digits = "".join(char for char in part if char.isdigit())
+        parts.append(int(digits) if digits else 0)
+    while len(parts) < 2:
+        parts.append(0)
+    return tuple(parts)
+
+
+def stop_writes_method(version):
+    """"pause" (CLIENT PAUSE WRITE, 6.2 and later) or "fence" (min-replicas-to-write, before)."""
+    return "pause" if version_tuple(version) >= PAUSE_WRITE_SINCE else "fence"
+
+
+def replicaof_verb(version):
+    """REPLICAOF from Redis 5 on, SLAVEOF before."""
+    return "REPLICAOF" if major_version(version) >= 5 else "SLAVEOF"
+
+
+def address(node):
+    return "%s:%s" % (node.host, node.port)
+
+
+def _same_host(expected, actual, resolve):
+    return actual is not None and (actual == expected or actual in resolve(expected))
+
+
+def follows(state, host, port, resolve=resolve_host):
+    """True when state is a replica of host:port (host matching the address or what it resolves to)."""
+    return (state["role"] == "replica" and state["master_port"] == port
+            and _same_host(host, state["master_host"], resolve))
+
+
+def describe(state):
+    """"master" or "replica of HOST:PORT (link up)", for messages and the before/after result."""
+    if state["role"] == "replica":
+        return "replica of %s:%s (link %s)" % (state["master_host"], state["master_port"],
+                                               state["master_link_status"] or "unknown")
+    return state["role"] or "unknown"
+
+
+def assess(target, master, replicas, resolve=resolve_host):
+    """Decide what to do with the group; raise FailoverError when no safe promotion is possible.
+
+    target: the replica to promote, as the others reach it (host, port). master: the current
+    master, as the target reaches it. replicas: the master's other replicas. Each Node carries
+    the instance's normalised replication state.
+    """
+    t_state, m_state = target.state, master.state
+    if t_state["role"] == "master":
+        if follows(m_state, target.host, target.port, resolve):
+            pending = [node.name for node in replicas if not follows(node.state, target.host, target.port, resolve)]
+            return Assessment("repoint" if pending else "none", pending)
+        if m_state["role"] == "master":
+            raise FailoverError(
+                "%s (%s) and %s (%s) are both masters: the target was made a master without this module "
+                "demoting the old master, and both may have taken writes since. Nothing was changed. Decide "
+                "which data to keep: make the other a replica of it (REPLICAOF HOST PORT, or run "
+                "site.yml with an inventory that says so), then run the failover again if needed."
+                % (target.name, address(target), master.name, address(master)))
+        raise FailoverError(
+            "%s (%s) is a master already, but %s (%s) is a %s, not a replica of it. Nothing was changed. "
+            "Check the topology with playbooks/verify.yml or the replication_info module."
+            % (target.name, address(target), master.name, address(master), describe(m_state)))
+
+    if t_state["role"] != "replica" or not follows(t_state, master.host, master.port, resolve):
+        raise FailoverError(
+            "%s (%s) is a %s, not a replica of the master %s (%s): it cannot be promoted in its place. "
+            "Nothing was changed. Name a replica of %s as the target."
+            % (target.name, address(target), describe(t_state), master.name, address(master), master.name))
+    if m_state["role"] != "master":
+        raise FailoverError(
+            "%s (%s) is a %s, not a master. Nothing was changed. Promote a replica of the group's master."
+            % (master.name, address(master), describe(m_state)))
+    if t_state["master_link_status"] != "up" or t_state["master_sync_in_progress"]:
+        raise FailoverError(
+            "%s (%s) is not in sync with %s: %s%s. Promoting it could lose writes. Nothing was changed. "
+            "Fix replication first (playbooks/verify.yml says why the link is down), then run the failover again."
+            % (target.name, address(target), master.name, describe(t_state),
+               ", full sync in progress" if t_state["master_sync_in_progress"] else ""))
+    return Assessment("promote", [node.name for node in replicas])
+
+
+def caught_up(master_offset, target_state):
+    """True when the target has processed the master's replication stream up to master_offset."""
+    offset = target_state["replica_repl_offset"]
+    return offset is not None and master_offset is not None and offset >= master_offset
+
+
+def credential_commands(current, masterauth, masteruser, version):
+    """CONFIG SET commands giving an instance the credentials for its new master; secrets masked.
+
+    current: {"masterauth": ..., "masteruser": ...} as CONFIG GET returns them (None: unknown to
+    the server). masterauth / masteruser None: leave as it is. masteruser needs Redis 6.
+    """
+    commands = []
+    if masterauth is not None and (current.get("masterauth") or "") != masterauth:
+        commands.append(Command(("CONFIG", "SET", "masterauth", masterauth), "CONFIG SET masterauth %s" % MASK))
+    if masteruser is not None and (current.get("masteruser") or "") != masteruser:
+        if major_version(version) < 6:
+            raise FailoverError("masteruser needs Redis 6 or later; this instance runs %s. Nothing was changed. "
+                                "Leave masteruser unset." % version)
+        commands.append(Command(("CONFIG", "SET", "masteruser", masteruser),
+                                "CONFIG SET masteruser %s" % (masteruser or '""')))
+    return commands
+
+
+def forget_master_commands(current):
+    """CONFIG SET commands clearing the credentials a promoted instance kept for its old master."""
+    commands = []
+    if current.get("masterauth"):
+        commands.append(Command(("CONFIG", "SET", "masterauth", ""), 'CONFIG SET masterauth ""'))
+    if current.get("masteruser"):
+        commands.append(Command(("CONFIG", "SET", "masteruser", ""), 'CONFIG SET masteruser ""'))
+    return commands
+
+
+def follow_command(version, host, port):
+    verb = replicaof_verb(version)
+    return Command((verb, host, str(port)), "%s %s %s" % (verb, host, port))
+
+
+def promote_command(version):
+    verb = replicaof_verb(version)
+    return Command((verb, "NO", "ONE"), "%s NO ONE" % verb)
+
+
+def pause_commands(version, timeout_ms, fence_current=None):
+    """(stop, resume) command lists that stop writes on the old master and let them go again.
+
+    6.2 and later: CLIENT PAUSE WRITE, CLIENT UNPAUSE; paused writes run after the resume, and on
+    a demoted master fail with READONLY, never acknowledged. Before 6.2: min-replicas-to-write
+    above any possible replica count (writes fail with NOREPLICAS), then the values of
+    fence_current ({"min-replicas-to-write": "0", "min-replicas-max-lag": "10"}) again.
+    """
+    if stop_writes_method(version) == "pause":
+        return ([Command(("CLIENT", "PAUSE", str(int(timeout_ms)), "WRITE"), "CLIENT PAUSE %d WRITE" % int(timeout_ms))],
+                [Command(("CLIENT", "UNPAUSE"), "CLIENT UNPAUSE")])
+    fence_current = fence_current or {}
+    to_write = "min-slaves-to-write" if major_version(version) < 5 else "min-replicas-to-write"
+    max_lag = "min-slaves-max-lag" if major_version(version) < 5 else "min-replicas-max-lag"
+    stop = [Command(("CONFIG", "SET", to_write, str(FENCE_REPLICAS)), "CONFIG SET %s %d" % (to_write, FENCE_REPLICAS))]
+    resume = [Command(("CONFIG", "SET", to_write, str(fence_current.get(to_write, "0"))),
+                      "CONFIG SET %s %s" % (to_write, fence_current.get(to_write, "0")))]
+    lag = str(fence_current.get(max_lag, FENCE_MAX_LAG))
+    if lag == "0":
+        stop.append(Command(("CONFIG", "SET", max_lag, str(FENCE_MAX_LAG)), "CONFIG SET %s %d" % (max_lag, FENCE_MAX_LAG)))
+        resume.append(Command(("CONFIG", "SET", max_lag, "0"), "CONFIG SET %s 0" % max_lag))
+    return stop, resume
+
+
+def fence_directives(version):
+    """The directives pause_commands() needs the current values of before 6.2 (CONFIG GET)."""
+    if stop_writes_method(version) == "pause":
+        return ()
+    if major_version(version) < 5:
+        return ("min-slaves-to-write", "min-slaves-max-lag")
+    return ("min-replicas-to-write", "min-replicas-max-lag")

@@ -1,0 +1,547 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: failover
+short_description: Promote a Redis replica to master without losing acknowledged writes
+version_added: 0.1.0
+description:
+  - Makes the replica the module connects to (the target) the master of its replication group, in
+    one call, so that no write the old master acknowledged is lost.
+  - Stops writes on the old master (C(CLIENT PAUSE WRITE) on Redis 6.2 and later; before 6.2, where
+    C(CLIENT PAUSE) would stop the module's own commands too, a fence that makes the master refuse
+    writes, C(min-replicas-to-write) above any possible number of replicas), reads the old master's
+    replication offset, waits until the target has processed the stream up to it, promotes the target
+    (C(REPLICAOF NO ONE)), makes the old master a replica of the target, lets writes go again and
+    points the other replicas at the target (C(REPLICAOF), C(SLAVEOF) before Redis 5).
+  - Writes sent to the old master while they are stopped are never acknowledged by it. With the pause
+    they wait and, once the old master is a replica, fail with C(READONLY); with the fence they fail
+    at once with C(NOREPLICAS). Clients must retry them on the new master.
+  - If the target does not catch up within O(pause_timeout), writes go again on the old master and
+    the module fails, having changed nothing.
+  - Before any change it connects to every instance and checks that the target is a replica of the
+    master with its link up. It fails, changing nothing, otherwise.
+  - Idempotent. When the target is already the master and the old master its replica, it only points
+    the replicas that still follow another master at the target, and reports no change when all do.
+  - The changes live in memory only. Write the new topology into each instance's configuration (the
+    C(redisops.redis.failover) playbook updates the role's C(redis-NAME.live.conf) files) so that a
+    restart keeps it.
+author:
+  - redisops contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - redisops.redis.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Connects to and reads every instance, checks the group and returns the commands it would run.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  instance:
+    description:
+      - Name of the target in messages and in the results, such as V(host1:replica).
+      - Defaults to the endpoint, V(HOST:PORT).
+    type: str
+  master:
+    description:
+      - The current master of the target, as the module reaches it.
+    type: dict
+    required: true
+    suboptions:
+      name:
+        description: Name of the instance in messages and results. Defaults to V(HOST:PORT).
+        type: str
+      host:
+        description:
+          - Address of the master. Also what the target's C(master_host) must be (or resolve to).
+        type: str
+        required: true
+      port:
+        description: Port of the master.
+        type: int
+        required: true
+      user:
+        description: ACL user to log in as. Defaults to O(login_user).
+        type: str
+      password:
+        description: Password to log in with. Defaults to O(login_password).
+        type: str
+  replicas:
+    description:
+      - The master's other replicas, pointed at the target after its promotion.
+      - Replicas of the old master not listed here stay replicas of it (which becomes a replica of
+        the target). Nothing is lost, but they replicate through it.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the instance in messages and results. Defaults to V(HOST:PORT).
+        type: str
+      host:
+        description: Address of the replica.
+        type: str
+        required: true
+      port:
+        description: Port of the replica.
+        type: int
+        required: true
+      user:
+        description: ACL user to log in as. Defaults to O(login_user).
+        type: str
+      password:
+        description: Password to log in with. Defaults to O(login_password).
+        type: str
+  announce_host:
+    description:
+      - Address the old master and the other replicas use to reach the target.
+      - Defaults to O(login_host).
+    type: str
+  announce_port:
+    description:
+      - Port the old master and the other replicas use to reach the target.
+      - Defaults to O(login_port).
+    type: int
+  masterauth:
+    description:
+      - Password the old master and the other replicas authenticate to the target with
+        (C(masterauth)); set on each of them when it differs, before it replicates from the target.
+      - Defaults to O(login_password). Set V("") for a target without a password.
+    type: str
+  masteruser:
+    description:
+      - ACL user the old master and the other replicas authenticate to the target as (C(masteruser),
+        Redis 6 and later). Left as it is when unset.
+    type: str
+  pause_timeout:
+    description:
+      - Seconds writes may stay stopped on the old master at most. The target must catch up with the
+        old master within this time, less one second kept for the switch itself; otherwise writes
+        go again and the module fails, having changed nothing.
+    type: float
+    default: 10
+notes:
+  - The module makes a planned promotion (a switchover). It needs the old master running; it does not
+    replace a master that is down.
+  - The connecting user needs C(INFO), C(CONFIG), C(CLIENT) and C(REPLICAOF) (C(SLAVEOF) before Redis 5)
+    on every instance.
+  - The promoted instance's C(masterauth) and C(masteruser), used for its old master, are cleared.
+seealso:
+  - module: redisops.redis.replication_check
+  - module: redisops.redis.runtime_config
+"""
+
+EXAMPLES = r"""
+- name: Promote the replica on 10.0.0.12 in place of the master on 10.0.0.11
+  redisops.redis.failover:
+    instance: redis-2
+    login_host: 10.0.0.12
+    login_port: 6379
+    login_password: "{{ redis_password }}"
+    master:
+      name: redis-1
+      host: 10.0.0.11
+      port: 6379
+    replicas:
+      - name: redis-3
+        host: 10.0.0.13
+        port: 6379
+  register: promotion
+
+- name: Show what happened
+  ansible.builtin.debug:
+    msg: "{{ promotion.after }} (writes stopped for {{ promotion.writes_stopped.seconds | default(0) }}s)"
+
+- name: Wait until the old master replicates from the new one
+  redisops.redis.replication_check:
+    login_host: 10.0.0.11
+    login_password: "{{ redis_password }}"
+    role: replica
+    master_host: 10.0.0.12
+    master_port: 6379
+
+- name: Show, changing nothing, what a promotion would run
+  redisops.redis.failover:
+    login_host: 10.0.0.12
+    login_password: "{{ redis_password }}"
+    master:
+      host: 10.0.0.11
+      port: 6379
+  check_mode: true
+  register: plan
+
+- name: Report the plan
+  ansible.builtin.assert:
+    that: plan.action in ['promote', 'repoint', 'none']
+    success_msg: "{{ plan.commands }}"
+"""
+
+RETURN = r"""
+action:
+  description:
+    - V(promote) when the target was (or in check mode would be) promoted, V(repoint) when it was the
+      master already and only replicas were pointed at it, V(none) when the group was in the new
+      topology already.
+  returned: always
+  type: str
+  sample: promote
+commands:
+  description:
+    - The commands run, or that would run in check mode, in order, each as V(NAME - COMMAND).
+      Secret values are masked.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "redis-1 - CLIENT PAUSE 10000 WRITE"
+    - "redis-2 - REPLICAOF NO ONE"
+    - "redis-1 - REPLICAOF 10.0.0.12 6379"
+    - "redis-1 - CLIENT UNPAUSE"
+    - "redis-3 - REPLICAOF 10.0.0.12 6379"
+before:
+  description: The replication role of each instance before, by name.
+  returned: always
+  type: dict
+  sample:
+    redis-1: master
+    redis-2: "replica of 10.0.0.11:6379 (link up)"
+    redis-3: "replica of 10.0.0.11:6379 (link up)"
+after:
+  description: The replication role of each instance after (in check mode, as it would be), by name.
+  returned: always
+  type: dict
+  sample:
+    redis-1: "replica of 10.0.0.12:6379"
+    redis-2: master
+    redis-3: "replica of 10.0.0.12:6379"
+offset:
+  description: The old master's replication offset when writes stopped, which the target had reached when promoted.
+  returned: when the target was promoted
+  type: int
+  sample: 184467
+writes_stopped:
+  description:
+    - How writes were stopped on the old master (V(pause) or V(fence)) and for how many seconds.
+  returned: when the target was promoted
+  type: dict
+  sample: {method: pause, seconds: 0.012}
+servers:
+  description: The server software and version of each instance, by name.
+  returned: always
+  type: dict
+  sample:
+    redis-1: {name: redis, version: 7.0.15}
+    redis-2: {name: redis, version: 7.0.15}
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    connect,
+    connection_argument_spec,
+    endpoint,
+    redis,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.failover import (
+    FailoverError,
+    Node,
+    assess,
+    caught_up,
+    credential_commands,
+    describe,
+    fence_directives,
+    follow_command,
+    follows,
+    forget_master_commands,
+    pause_commands,
+    promote_command,
+    stop_writes_method,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    parse_info,
+    replication_state,
+    server_identity,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import major_version
+
+MEMBER_SPEC = dict(
+    name=dict(type="str"),
+    host=dict(type="str", required=True),
+    port=dict(type="int", required=True),
+    user=dict(type="str"),
+    password=dict(type="str", no_log=True),
+)
+# Polling interval while waiting for the target to reach the old master's offset.
+POLL_SECONDS = 0.005
+# Of pause_timeout, kept for promoting, demoting and resuming writes after the target caught up.
+SWITCH_RESERVE_SECONDS = 1.0
+
+
+class Member:
+    """One instance of the group: its client, name, the address the others use, what was read from it."""
+
+    def __init__(self, module, name, params, host, port):
+        self.module = module
+        self.params = params
+        self.name = name or endpoint(params)
+        self.host, self.port = host, port
+        self.client = connect(module, params)
+        self.server = None
+        self.state = None
+        self.config = {}
+
+    def read(self, fence=False):
+        """INFO server and replication, and CONFIG GET of the credentials (and the fence settings)."""
+        try:
+            self.server = server_identity(parse_info(self.client.info("server")))
+            self.state = replication_state(parse_info(self.client.info("replication")))
+            version = self.server["version"]
+            directives = ("masterauth", "masteruser") if major_version(version) >= 6 else ("masterauth",)
+            for directive in directives + (fence_directives(version) if fence else ()):
+                self.config[directive] = self.client.config_get(directive).get(directive)
+        except redis.RedisError as exc:
+            self.module.fail_json(msg="Cannot read the state of %s (%s): %s. Nothing was changed."
+                                  % (self.name, endpoint(self.params), exc))
+
+    def refresh(self):
+        self.state = replication_state(parse_info(self.client.info("replication")))
+        return self.state
+
+    @property
+    def version(self):
+        return self.server["version"]
+
+    @property
+    def node(self):
+        return Node(self.name, self.host, self.port, self.state)
+
+
+class Run:
+    """Runs commands on members, remembering what ran for the result and for failure messages."""
+
+    def __init__(self):
+        self.done = []
+
+    def __call__(self, member, command):
+        member.client.execute_command(*command.args)
+        self.done.append(shown(member, command))
+
+
+def shown(member, command):
+    return "%s - %s" % (member.name, command.text)
+
+
+def member_params(module, spec):
+    """Connection options for one member: its address and login, the module's for the rest."""
+    return dict(module.params, login_host=spec["host"], login_port=spec["port"], login_unix_socket=None,
+                login_user=spec["user"] if spec["user"] is not None else module.params["login_user"],
+                login_password=spec["password"] if spec["password"] is not None else module.params["login_password"])
+
+
+def follow_target(module, member, target):
+    """The commands that make member a replica of the target, with the credentials for it."""
+    masterauth = module.params["masterauth"]
+    if masterauth is None:
+        masterauth = module.params["login_password"] or ""
+    commands = credential_commands(member.config, masterauth, module.params["masteruser"], member.version)
+    if not follows(member.state, target.host, target.port):
+        commands.append(follow_command(member.version, target.host, target.port))
+    return commands
+
+
+class Steps:
+    """Every command of a promotion, planned before the first one runs."""
+
+    def __init__(self, module, target, master, others):
+        self.fence_current = {name: master.config.get(name) for name in fence_directives(master.version)}
+        self.stop, self.resume = pause_commands(master.version, module.params["pause_timeout"] * 1000,
+                                                self.fence_current)
+        self.promote = [promote_command(target.version)]
+        self.demote = follow_target(module, master, target)
+        self.forget = forget_master_commands(target.config)
+        self.repoint = [(member, follow_target(module, member, target)) for member in others]
+
+    def listed(self, target, master):
+        """The commands in the order they run, as shown."""
+        return ([shown(master, command) for command in self.stop]
+                + [shown(target, command) for command in self.promote]
+                + [shown(master, command) for command in self.demote]
+                + [shown(master, command) for command in self.resume]
+                + [shown(target, command) for command in self.forget]
+                + [shown(member, command) for member, commands in self.repoint for command in commands])
+
+
+def run_all(run, member, commands):
+    for command in commands:
+        run(member, command)
+
+
+def resume_writes(run, master, resume):
+    """Let writes go again; returns the error text when the old master refused, else None."""
+    try:
+        run_all(run, master, resume)
+    except redis.RedisError as exc:
+        return "%s refused to resume writes: %s" % (master.name, exc)
+    return None
+
+
+def wait_caught_up(target, master, deadline):
+    """Poll until the target processed the master's stream up to the master's current offset.
+
+    Returns (offset, reached). The master's offset is read again after each catch-up: a PING it
+    sends its replicas while writes are stopped moves it on by a few bytes.
+    """
+    offset = master.refresh()["master_repl_offset"]
+    while True:
+        if caught_up(offset, target.refresh()):
+            latest = master.refresh()["master_repl_offset"]
+            if latest == offset:
+                return offset, True
+            offset = latest
+            continue
+        if time.monotonic() >= deadline:
+            return offset, False
+        time.sleep(POLL_SECONDS)
+
+
+def promote(module, run, target, master, steps):
+    """Stop writes, wait for the offset, promote, demote, resume writes. Returns the result's extras."""
+    timeout = module.params["pause_timeout"]
+    method = stop_writes_method(master.version)
+    started = time.monotonic()
+    try:
+        run_all(run, master, steps.stop)
+    except redis.RedisError as exc:
+        problem = resume_writes(run, master, steps.resume)
+        module.fail_json(msg="%s refused to stop writes: %s. Nothing was changed%s."
+                         % (master.name, exc, "; " + problem if problem else ""), commands=run.done)
+    try:
+        offset, reached = wait_caught_up(target, master, started + max(0.5, timeout - SWITCH_RESERVE_SECONDS))
+    except redis.RedisError as exc:
+        problem = resume_writes(run, master, steps.resume)
+        module.fail_json(msg="Lost %s or %s while waiting for the target to catch up: %s. The target was not "
+                             "promoted; writes on %s go again%s."
+                             % (target.name, master.name, exc, master.name, "; " + problem if problem else ""),
+                         commands=run.done)
+    if not reached:
+        problem = resume_writes(run, master, steps.resume)
+        module.fail_json(msg="%s did not catch up with %s within %ss (offset %s of %s). The target was not "
+                             "promoted and writes on %s go again: nothing was lost%s. Look for a slow link or "
+                             "a busy replica, or raise pause_timeout."
+                             % (target.name, master.name, timeout, target.state["replica_repl_offset"], offset,
+                                master.name, "; " + problem if problem else ""),
+                         commands=run.done)
+
+    try:
+        run_all(run, target, steps.promote)
+    except redis.RedisError as exc:
+        problem = resume_writes(run, master, steps.resume)
+        module.fail_json(msg="%s refused to be promoted: %s. Nothing was promoted; writes on %s go again%s."
+                         % (target.name, exc, master.name, "; " + problem if problem else ""), commands=run.done)
+    try:
+        run_all(run, master, steps.demote)
+    except redis.RedisError as exc:
+        module.fail_json(msg="%s is the master now, but %s refused to become its replica: %s. %s is still a "
+                             "master and its writes stay stopped only until %s: make it a replica of %s:%s "
+                             "(REPLICAOF) at once, or run the failover again."
+                             % (target.name, master.name, exc, master.name,
+                                "the pause ends" if method == "pause" else "its fence is lifted",
+                                target.host, target.port),
+                         commands=run.done)
+    stopped_for = time.monotonic() - started
+    problem = resume_writes(run, master, steps.resume)
+    if problem:
+        module.warn("%s is a replica of %s now, but %s. As a replica it refuses writes anyway."
+                    % (master.name, target.name, problem))
+    return dict(offset=offset, writes_stopped=dict(method=method, seconds=round(stopped_for, 3)))
+
+
+def repoint(module, run, target, forget, pending):
+    """Clear the promoted instance's old-master credentials, then point the other replicas at it."""
+    member = target
+    try:
+        run_all(run, target, forget)
+        for member, commands in pending:
+            run_all(run, member, commands)
+    except redis.RedisError as exc:
+        module.fail_json(msg="%s is the master now, but %s refused a command: %s. Run the failover again to "
+                             "point the remaining replicas at it." % (target.name, member.name, exc),
+                         commands=run.done)
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    argument_spec.update(
+        instance=dict(type="str"),
+        master=dict(type="dict", required=True, options=MEMBER_SPEC),
+        replicas=dict(type="list", elements="dict", default=[], options=MEMBER_SPEC),
+        announce_host=dict(type="str"),
+        announce_port=dict(type="int"),
+        masterauth=dict(type="str", no_log=True),
+        masteruser=dict(type="str"),
+        pause_timeout=dict(type="float", default=10),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = module.params
+    if params["pause_timeout"] <= 0:
+        module.fail_json(msg="pause_timeout must be a positive number of seconds, not %s." % params["pause_timeout"])
+
+    # Connect to and read every instance before anything changes.
+    target = Member(module, params["instance"], params, params["announce_host"] or params["login_host"],
+                    params["announce_port"] or params["login_port"])
+    master = Member(module, params["master"]["name"], member_params(module, params["master"]),
+                    params["master"]["host"], params["master"]["port"])
+    others = [Member(module, spec["name"], member_params(module, spec), spec["host"], spec["port"])
+              for spec in params["replicas"]]
+    everyone = [target, master] + others
+    for member in everyone:
+        member.read(fence=member is master)
+
+    result = dict(changed=False, commands=[], before={member.name: describe(member.state) for member in everyone},
+                  servers={member.name: member.server for member in everyone})
+    try:
+        assessment = assess(target.node, master.node, [member.node for member in others])
+        if assessment.action == "promote":
+            steps = Steps(module, target, master, others)
+        else:
+            pending = [(member, follow_target(module, member, target)) for member in [master] + others]
+            pending = [(member, commands) for member, commands in pending if commands]
+    except FailoverError as exc:
+        module.fail_json(msg=str(exc), **result)
+    result["after"] = {member.name: "master" if member is target else "replica of %s:%s" % (target.host, target.port)
+                       for member in everyone}
+
+    run = Run()
+    if assessment.action == "promote":
+        result["action"] = "promote"
+        if module.check_mode:
+            result["commands"] = steps.listed(target, master)
+        else:
+            result.update(promote(module, run, target, master, steps))
+            repoint(module, run, target, steps.forget, steps.repoint)
+    else:
+        # The target is the master and the old master its replica already: point the replicas
+        # that still follow another master at it (and fix credentials), no need to stop writes.
+        result["action"] = "repoint" if pending else "none"
+        if module.check_mode:
+            result["commands"] = [shown(member, command) for member, commands in pending for command in commands]
+        else:
+            repoint(module, run, target, [], pending)
+    if not module.check_mode:
+        result["commands"] = run.done
+    result["changed"] = bool(result["commands"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
