@@ -47,6 +47,13 @@ options:
       - Verify the server's certificate and host name when O(tls=true).
     type: bool
     default: true
+  tls_check_hostname:
+    description:
+      - With O(validate_certs=true), also check that the certificate names O(login_host). Set V(false)
+        to verify only that a trusted CA signed it, e.g. for a host's own instances on a loopback
+        address that its certificate does not list.
+    type: bool
+    default: true
   tls_ca_certs:
     description:
       - CA bundle used to verify the server's certificate.

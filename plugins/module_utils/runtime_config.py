@@ -10,6 +10,7 @@ to a server: the module reads the current values and runs the commands.
 
 from __future__ import annotations
 
+import hashlib
 from collections import namedtuple
 
 MASK = "********"
@@ -106,16 +107,60 @@ def count_keys(keyspace):
     return total
 
 
-def plan(server, replication, keyspace, current_config, params):
+# What a replica sends its master: the rights of a replication user.
+REPLICATION_RULES = ("+psync", "+replconf", "+ping")
+
+
+def acl_tokens(value):
+    """Rule tokens of a parsed ACL GETUSER field: redis-py versions give strings or lists of them."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [token for item in value for token in acl_tokens(item)]
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    return [token for token in str(value).split(" ") if token]
+
+
+def acl_user_matches(current, password_hash, rules):
+    """Whether a parsed ACL GETUSER answer (None: no such user) is an enabled user with exactly this
+    password, these command rules and no key patterns. Channels are left to the server's
+    acl-pubsub-default (what reset gives): replication does not use them."""
+    if current is None:
+        return False
+    commands = set(acl_tokens(current.get("commands")) + acl_tokens(current.get("categories")))
+    return ("on" in acl_tokens(current.get("flags"))
+            and acl_tokens(current.get("passwords")) == [password_hash]
+            and commands == set(("-@all",) + tuple(rules))
+            and not acl_tokens(current.get("keys")))
+
+
+def acl_commands(acl_users, current_acl_users):
+    """ACL SETUSER commands for the users that differ: reset, then exactly the wanted rights."""
+    commands = []
+    for user in acl_users:
+        password_hash = hashlib.sha256(user["password"].encode("utf-8")).hexdigest()
+        rules = tuple(user.get("rules") or REPLICATION_RULES)
+        if acl_user_matches(current_acl_users.get(user["name"]), password_hash, rules):
+            continue
+        args = ("ACL", "SETUSER", user["name"], "reset", "on", "#" + password_hash) + rules
+        text = "ACL SETUSER %s reset on #%s %s" % (user["name"], MASK, " ".join(rules))
+        commands.append(Command(args, text))
+    return commands
+
+
+def plan(server, replication, keyspace, current_config, params, current_acl_users=None):
     """Plan the changes that bring a running server to the desired settings.
 
     server: {"name": "redis" | "valkey", "version": "x.y.z"} (replication.server_identity of
     INFO server). replication, keyspace: parsed INFO replication and
     INFO keyspace. current_config: server directive name -> CONFIG GET value, None when the server
     does not know the directive. params: the module's role, master_host, master_port, config and
-    secret_config.
+    secret_config, and acl_users ({name, password, rules}). current_acl_users: name -> parsed ACL
+    GETUSER answer (None when the user does not exist).
 
-    Order: every CONFIG SET but requirepass, then REPLICAOF, then requirepass. A replica must hold
+    Order: the ACL users (a master serves its replicas' user before they switch to it), every
+    CONFIG SET but requirepass, then REPLICAOF, then requirepass. A replica must hold
     the credentials for its new master (masterauth, masteruser) before it connects to it;
     requirepass locks out every client still using the old password, so it changes only once
     everything else has worked.
@@ -166,4 +211,14 @@ def plan(server, replication, keyspace, current_config, params):
         warnings.append("%s %s turns a master holding %d key(s) into a replica: its data is replaced by the new "
                         "master's." % (verb, after[directive], keys))
 
-    return Plan(config_sets + replicaof + requirepass_sets, dict(before=before, after=after), warnings)
+    acl_users = params.get("acl_users") or []
+    if acl_users and major_version(version) < 6:
+        raise PlanError("%s %s has no ACL users (Redis 6 or later): nothing was changed. Remove acl_users."
+                        % (server["name"], version))
+    acl_sets = acl_commands(acl_users, current_acl_users or {})
+    for user in acl_users:
+        key = "acl user %s" % user["name"]
+        before[key] = MASK
+        after[key] = "%s (%s)" % (MASK, "changed" if any(c.args[2] == user["name"] for c in acl_sets) else "unchanged")
+
+    return Plan(acl_sets + config_sets + replicaof + requirepass_sets, dict(before=before, after=after), warnings)

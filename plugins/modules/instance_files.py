@@ -129,16 +129,37 @@ directories:
   elements: dict
   sample:
     - {path: /var/lib/redis/main, changed: true}
+  contains:
+    path:
+      description: The directory's path.
+      type: str
+      returned: always
+    changed:
+      description: Whether it was created, or its owner, group or mode changed.
+      type: bool
+      returned: always
 files:
-  description:
-    - Every file of O(files), in order. RV(files[].changed) when the file on disk differed (bytes,
-      owner, group or mode); RV(files[].restart) when the instance must restart to run the new
-      content (files with O(files[].checksum_header) only).
+  description: Every file of O(files), in order.
   returned: always
   type: list
   elements: dict
   sample:
     - {path: /etc/redis/redis-main.conf, changed: true, restart: false}
+  contains:
+    path:
+      description: The file's path.
+      type: str
+      returned: always
+    changed:
+      description: Whether the file on disk differed (bytes, owner, group or mode).
+      type: bool
+      returned: always
+    restart:
+      description:
+        - Whether the instance must restart to run the new content. Only files with
+          O(files[].checksum_header) ever say V(true).
+      type: bool
+      returned: always
 """
 
 import grp

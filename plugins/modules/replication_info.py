@@ -27,8 +27,17 @@ attributes:
     support: none
   platform:
     platforms: posix
+options:
+  directives:
+    description:
+      - Configuration directives to look up with C(CONFIG GET); those the server does not know are
+        returned in RV(unknown_directives). The C(redisops.redis.server) role checks an instance's
+        extra directives this way before it writes a file that the running server could not start from.
+    type: list
+    elements: str
+    default: []
 notes:
-  - The connecting user needs the C(INFO) command.
+  - The connecting user needs the C(INFO) command, and C(CONFIG) for O(directives).
 seealso:
   - module: redisops.redis.replication_check
 """
@@ -58,6 +67,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+unknown_directives:
+  description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
+  returned: success
+  type: list
+  elements: str
+  sample: [no-such-directive]
 server:
   description: The server software and its version.
   returned: success
@@ -227,15 +242,18 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
 
 
 def main():
-    module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
+    argument_spec = connection_argument_spec()
+    argument_spec.update(directives=dict(type="list", elements="str", default=[]))
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     client = connect(module)
     try:
         server_text = client.info("server")
         replication_text = client.info("replication")
+        unknown = [name for name in module.params["directives"] if not client.config_get(name)]
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
     module.exit_json(changed=False, server=server_identity(parse_info(server_text)),
-                     replication=replication_state(parse_info(replication_text)))
+                     replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
 
 
 if __name__ == "__main__":

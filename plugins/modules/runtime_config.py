@@ -84,8 +84,32 @@ options:
     type: list
     elements: str
     default: []
+  acl_users:
+    description:
+      - ACL users the instance must have exactly (Redis 6 or later), such as the user its replicas
+        log in as. A user that is missing or differs is reset and defined again with
+        C(ACL SETUSER), its password given as a SHA-256 hash, before any other change. Its
+        password is never shown.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Name of the user.
+        type: str
+        required: true
+      password:
+        description: Its only password.
+        type: str
+        required: true
+      rules:
+        description: Its command rules; it has no key patterns.
+        type: list
+        elements: str
+        default: [+psync, +replconf, +ping]
 notes:
-  - The connecting user needs the C(INFO), C(CONFIG) and C(REPLICAOF) commands (C(SLAVEOF) before Redis 5).
+  - The connecting user needs the C(INFO), C(CONFIG) and C(REPLICAOF) commands (C(SLAVEOF) before Redis 5),
+    and C(ACL) for O(acl_users).
 seealso:
   - module: redisops.redis.replication_check
   - module: redisops.redis.replication_info
@@ -181,9 +205,11 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, server_identity
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
+    REPLICATION_RULES,
     PlanError,
     check_options,
     desired_settings,
+    major_version,
     plan,
 )
 
@@ -230,9 +256,13 @@ def read_current(module, client):
             current_config[setting.name] = client.config_get(setting.name).get(setting.name)
         replication = parse_info(client.info("replication"))
         keyspace = parse_info(client.info("keyspace"))
+        acl_users = {}
+        if module.params["acl_users"] and major_version(server["version"]) >= 6:
+            for user in module.params["acl_users"]:
+                acl_users[user["name"]] = client.acl_getuser(user["name"])
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read the current settings of %s: %s" % (endpoint(module.params), exc))
-    return server, replication, keyspace, current_config
+    return server, replication, keyspace, current_config, acl_users
 
 
 def apply(module, client, commands):
@@ -257,6 +287,11 @@ def main():
         config=dict(type="dict", default={}),
         secret_config=dict(type="dict", default={}, no_log=True),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
+        acl_users=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
+            rules=dict(type="list", elements="str", default=list(REPLICATION_RULES)),
+        )),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
@@ -269,9 +304,9 @@ def main():
         module.fail_json(msg=str(exc))
 
     client = connect_trying_previous_passwords(module)
-    server, replication, keyspace, current_config = read_current(module, client)
+    server, replication, keyspace, current_config, acl_users = read_current(module, client)
     try:
-        changes = plan(server, replication, keyspace, current_config, module.params)
+        changes = plan(server, replication, keyspace, current_config, module.params, acl_users)
     except PlanError as exc:
         module.fail_json(msg="%s: %s" % (endpoint(module.params), exc))
 

@@ -171,6 +171,13 @@ pid:
   returned: success
   type: int
   sample: 4242
+previous_pid:
+  description:
+    - Process id of the server before the task; null when it was not running. A restart that
+      finds the instance stopped only starts it.
+  returned: success
+  type: int
+  sample: 4101
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -236,17 +243,17 @@ def main():
         module.fail_json(msg="Cannot tell whether instance %s runs: %s" % (module.params["name"], exc))
 
     if state == "started" and pid is not None:
-        module.exit_json(changed=False, state="running", pid=pid)
+        module.exit_json(changed=False, state="running", pid=pid, previous_pid=pid)
     if state == "stopped" and pid is None:
-        module.exit_json(changed=False, state="stopped", pid=None)
+        module.exit_json(changed=False, state="stopped", pid=None, previous_pid=None)
     if module.check_mode:
-        module.exit_json(changed=True, state="stopped" if state == "stopped" else "running", pid=None)
+        module.exit_json(changed=True, state="stopped" if state == "stopped" else "running", pid=None, previous_pid=pid)
 
     if pid is not None:
         stop_or_fail(module, pid)
     if state == "stopped":
-        module.exit_json(changed=True, state="stopped", pid=None)
-    module.exit_json(changed=True, state="running", pid=start_or_fail(module))
+        module.exit_json(changed=True, state="stopped", pid=None, previous_pid=pid)
+    module.exit_json(changed=True, state="running", pid=start_or_fail(module), previous_pid=pid)
 
 
 if __name__ == "__main__":

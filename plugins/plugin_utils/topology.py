@@ -44,6 +44,7 @@ DEFAULTS = {
     "redis_server_bind": ["127.0.0.1"],
     "redis_server_replica_read_only": True,
     "redis_server_masteruser": "",
+    "redis_server_replication_password": "",
     "redis_server_config": {},
     "redis_server_allow_no_password": False,
 }
@@ -395,7 +396,7 @@ def _read_host(name, hostvars, defaults, errors):
     where = "%s of host '%s'"
     settings = host.settings
 
-    for variable in ("redis_server_password", "redis_server_masteruser"):
+    for variable in ("redis_server_password", "redis_server_masteruser", "redis_server_replication_password"):
         problem = _secret_problem(raw[variable]) if raw[variable] is not None else None
         if raw[variable] is None:
             settings[variable] = ""
@@ -404,6 +405,16 @@ def _read_host(name, hostvars, defaults, errors):
             settings[variable] = ""
         else:
             settings[variable] = _text(raw[variable])
+
+    if settings["redis_server_replication_password"]:
+        if not settings["redis_server_masteruser"]:
+            errors.add(where % ("redis_server_replication_password", name),
+                       "is set but redis_server_masteruser is empty, so no ACL user would have it",
+                       "set redis_server_masteruser to the name of the replication user (e.g. replicator)")
+        elif settings["redis_server_replication_password"] == settings["redis_server_password"]:
+            errors.add(where % ("redis_server_replication_password", name),
+                       "equals redis_server_password: the replication user must not share the default user's password",
+                       "give redis_server_replication_password its own value (in Ansible Vault)")
 
     address = raw["redis_server_advertise_address"]
     if address in (None, ""):
@@ -665,8 +676,7 @@ def _finish(hosts, errors):
                 if instance.masteruser is None:
                     instance.masteruser = host.settings["redis_server_masteruser"]
                 if instance.masterauth is None:
-                    instance.masterauth = instance.master.password if instance.master is not None \
-                        else instance.password
+                    instance.masterauth = _default_masterauth(instance, hosts)
             if instance.masteruser and not instance.masterauth:
                 errors.add(instance.where("masteruser"),
                            "masteruser '%s' is set but there is no masterauth to log in with" % instance.masteruser,
@@ -680,6 +690,28 @@ def _finish(hosts, errors):
                            "only to loopback addresses, or set redis_server_allow_no_password: true")
             if instance.master is not None and instance.valid_link:
                 instance.master.replicas.append(instance)
+
+
+def _default_masterauth(instance, hosts):
+    """The master's replication user's password when the replica logs in as that user, else its password."""
+    if instance.master is None:
+        return instance.password
+    master_settings = hosts[instance.master.host].settings
+    if instance.masteruser and instance.masteruser == master_settings["redis_server_masteruser"] \
+            and master_settings["redis_server_replication_password"]:
+        return master_settings["redis_server_replication_password"]
+    return instance.master.password
+
+
+def _replication_user(host, secrets):
+    """The ACL user every instance of the host defines for its replicas, or None."""
+    settings = host.settings
+    if not (settings["redis_server_masteruser"] and settings["redis_server_replication_password"]):
+        return None
+    user = {"name": settings["redis_server_masteruser"]}
+    if secrets:
+        user["password"] = settings["redis_server_replication_password"]
+    return user
 
 
 def _check_names_and_ports(host, errors):
@@ -734,6 +766,7 @@ def _output(instance, host, secrets):
         "replica_read_only": instance.replica_read_only,
         "config": dict(instance.config),
         "replicas": [_replica_entry(replica) for replica in instance.replicas],
+        "replication_user": _replication_user(host, secrets),
     }
     if secrets:
         result["password"] = instance.password

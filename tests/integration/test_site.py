@@ -8,96 +8,12 @@ check mode on the converged bed, then changes that must be applied live or by a 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
-import sys
-import tempfile
 
 import pytest
 import redis
-import yaml
 
-from harness import free_port, run_playbook, wait_until
-
-PASSWORD = "s3cret pass#with 'quotes' \"and\" \\backslash"
-RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-
-
-class Bed:
-    """A master and a replica deployed by site.yml, all state under one directory."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="redisops-site-")
-        os.chmod(self.dir, 0o755)
-        self.master_port = free_port()
-        self.replica_port = free_port()
-        self.instances = [
-            {"name": "master", "port": self.master_port},
-            {"name": "replica", "port": self.replica_port, "replicaof": "localhost:master"},
-        ]
-        self.inventory = os.path.join(self.dir, "hosts.yml")
-        self.write_inventory()
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    def host_vars(self, instances=None, **overrides):
-        host = {
-            "ansible_connection": "local",
-            "ansible_host": "127.0.0.1",
-            "ansible_python_interpreter": sys.executable,
-            "redis_server_service_manager": "process",
-            "redis_server_conf_dir": self.path("etc"),
-            "redis_server_data_dir": self.path("data"),
-            "redis_server_log_dir": self.path("log"),
-            "redis_server_run_dir": self.path("run"),
-            "redis_server_password": PASSWORD,
-            "redis_server_verify_timeout": 20,
-            "redis_server_instances": instances if instances is not None else self.instances,
-        }
-        host.update(overrides)
-        return host
-
-    def write_inventory(self, path=None, **kwargs):
-        with open(path or self.inventory, "w") as handle:
-            yaml.safe_dump({"redis": {"hosts": {"localhost": self.host_vars(**kwargs)}}}, handle)
-        return path or self.inventory
-
-    def variant(self, name, **kwargs):
-        """Another inventory for the same bed, e.g. with one setting changed."""
-        return self.write_inventory(self.path(name + ".yml"), **kwargs)
-
-    def site(self, *args, inventory=None):
-        return run_playbook("site.yml", inventory or self.inventory, extra_args=args)
-
-    def client(self, port, **kwargs):
-        kwargs.setdefault("password", PASSWORD)
-        return redis.Redis(host="127.0.0.1", port=port, decode_responses=True, socket_timeout=5, **kwargs)
-
-    def run_id(self, port):
-        return self.client(port).info("server")["run_id"]
-
-    def stop_all(self):
-        run_dir = self.path("run")
-        for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
-            try:
-                with open(os.path.join(run_dir, name)) as handle:
-                    os.kill(int(handle.read().strip()), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def recap(proc):
-    """(ok, changed, unreachable, failed) of localhost from a play recap."""
-    found = RECAP.findall(proc.stdout)
-    assert found, "no play recap:\n%s\n%s" % (proc.stdout[-5000:], proc.stderr[-3000:])
-    return tuple(int(n) for n in found[-1])
-
-
-def show(proc):
-    return "rc=%s\n%s\n%s" % (proc.returncode, proc.stdout[-8000:], proc.stderr[-3000:])
+from harness import PASSWORD, Bed, free_port, recap, run_playbook, show, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -219,18 +135,91 @@ def test_a_replica_is_repointed_live_without_restart(bed, deployed):
     assert bed.run_id(bed.replica_port) == run_id
 
 
-def test_verify_reports_drift_clearly_and_site_repairs_it_live(bed, deployed):
-    replica = bed.client(bed.replica_port)
-    run_id = bed.run_id(bed.replica_port)
-    replica.replicaof("no", "one")
-    proc = run_playbook("playbooks/verify.yml", bed.inventory)
-    assert proc.returncode != 0, show(proc)
-    expected = "localhost:replica: role: expected replica of 127.0.0.1:%d, found master" % bed.master_port
-    assert expected in proc.stdout, show(proc)
+def test_a_change_for_every_instance_is_a_rolling_restart_replica_first(bed, deployed):
+    master, replica = bed.client(bed.master_port), bed.client(bed.replica_port)
+    master.mset({"rolling:%d" % n: n for n in range(200)})
+    run_ids = bed.run_id(bed.master_port), bed.run_id(bed.replica_port)
+    proc = bed.site("-e", '{"redis_server_config": {"maxmemory-policy": "allkeys-lru"}}')
+    assert proc.returncode == 0, show(proc)
+    out = proc.stdout
+    replica_restart = out.index("restart.yml for localhost => (item=replica)")
+    replica_back = out.index("replica 127.0.0.1:%d role=replica master=127.0.0.1:%d link=up"
+                             % (bed.replica_port, bed.master_port), replica_restart)
+    master_restart = out.index("restart.yml for localhost => (item=master)")
+    assert replica_restart < replica_back < master_restart, show(proc)
+    assert bed.run_id(bed.master_port) != run_ids[0] and bed.run_id(bed.replica_port) != run_ids[1]
+    for client in master, replica:
+        assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "allkeys-lru"
+        assert client.mget(["rolling:%d" % n for n in range(200)]) == [str(n) for n in range(200)]
     proc = bed.site()
     assert proc.returncode == 0, show(proc)
-    assert replica.info("replication")["role"] == "slave"
+
+
+def test_a_stopped_master_comes_back_with_its_data_and_its_replica(bed, deployed):
+    master, replica = bed.client(bed.master_port), bed.client(bed.replica_port)
+    master.mset({"persisted:%d" % n: n for n in range(100)})
+    with open(bed.path("run", "redis-master.pid")) as handle:
+        pid = int(handle.read().strip())
+    os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="the master to save and exit")
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    assert master.info("replication")["connected_slaves"] == 1
+    assert replica.info("replication")["master_link_status"] == "up"
+    for client in master, replica:
+        assert client.mget(["persisted:%d" % n for n in range(100)]) == [str(n) for n in range(100)]
+
+
+def promote_by_hand(bed, replica):
+    replica.replicaof("no", "one")
+    return "localhost:replica: role: expected replica of 127.0.0.1:%d, found master" % bed.master_port
+
+
+def change_masterauth_by_hand(bed, replica):
+    replica.config_set("masterauth", "not-the-password")
+    return "DRIFT: would run: CONFIG SET masterauth ********"
+
+
+def rewrite_config_by_hand(bed, replica):
+    # The server may rewrite its file where its directory is writable to it, as Debian's
+    # /etc/redis (redis:redis 2770) is; the role's own directory is not.
+    os.chmod(bed.path("etc"), 0o770)
+    try:
+        replica.config_set("maxmemory-policy", "allkeys-lru")
+        replica.config_rewrite()
+        replica.config_set("maxmemory-policy", "noeviction")
+    finally:
+        os.chmod(bed.path("etc"), 0o750)
+    with open(bed.path("etc", "redis-replica.conf")) as handle:
+        assert "# Generated by CONFIG REWRITE" in handle.read()
+    return "DRIFT: file differs: %s" % bed.path("etc", "redis-replica.conf")
+
+
+@pytest.mark.parametrize("drift", [promote_by_hand, change_masterauth_by_hand, rewrite_config_by_hand])
+def test_drift_is_reported_by_verify_and_repaired_live(bed, deployed, drift):
+    replica = bed.client(bed.replica_port)
+    run_id = bed.run_id(bed.replica_port)
+    expected = drift(bed, replica)
+    proc = run_playbook("playbooks/verify.yml", bed.inventory)
+    assert proc.returncode != 0, show(proc)
+    assert expected in " ".join(proc.stdout.split()), show(proc)
+    assert PASSWORD not in proc.stdout + proc.stderr and "not-the-password" not in proc.stdout
+    assert recap(proc)[1] == 0, show(proc)
+
+    proc = bed.site("--check")
+    assert proc.returncode == 0, show(proc)
+    assert recap(proc)[1] > 0, show(proc)
+
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    assert recap(proc)[1] > 0, show(proc)
     assert bed.run_id(bed.replica_port) == run_id
+    assert replica.info("replication")["role"] == "slave"
+    assert replica.config_get("masterauth")["masterauth"] == PASSWORD
+    with open(bed.path("etc", "redis-replica.conf")) as handle:
+        assert "CONFIG REWRITE" not in handle.read()
+    proc = run_playbook("playbooks/verify.yml", bed.inventory)
+    assert proc.returncode == 0, show(proc)
 
 
 def test_a_replica_killed_with_sigkill_is_brought_back_with_every_key(bed, deployed):

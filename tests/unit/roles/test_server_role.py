@@ -84,12 +84,13 @@ def test_tasks_that_handle_secrets_are_no_log_per_secure_logging():
 def test_loops_over_instances_label_items_by_name():
     for path, task in tasks():
         if "__redis_server_instances" in str(task.get("loop", "")) or "_instances" in str(task.get("loop", "")):
-            assert task.get("loop_control", {}).get("label") == "{{ item.name }}", (path, task.get("name"))
+            loop_var = task.get("loop_control", {}).get("loop_var", "item")
+            assert task.get("loop_control", {}).get("label") == "{{ %s.name }}" % loop_var, (path, task.get("name"))
 
 
 def test_only_fully_qualified_modules():
     keywords = {"name", "when", "loop", "loop_control", "register", "notify", "tags", "vars", "no_log", "block",
-                "changed_when", "check_mode", "ignore_errors", "listen", "failed_when"}
+                "changed_when", "check_mode", "ignore_errors", "listen", "failed_when", "throttle", "module_defaults", "rescue"}
     for path, task in tasks():
         modules = [key for key in task if key not in keywords]
         for module in modules:

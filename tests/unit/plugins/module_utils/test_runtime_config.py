@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
@@ -218,3 +220,46 @@ def test_check_options_refuses(config, secret_config, message):
 
 def test_check_options_accepts_a_plain_split():
     check_options({"replica-read-only": "yes", "masteruser": "repl"}, {"masterauth": SECRET, "requirepass": SECRET})
+
+
+# --- the replication ACL user ------------------------------------------------------------------
+
+REPL_HASH = hashlib.sha256(b"repl-pw").hexdigest()
+# ACL GETUSER as redis-py 4 to 8 parse it (commands split from categories) and as older versions
+# leave it (one string).
+PARSED_USER = {"flags": ["on"], "passwords": [REPL_HASH], "commands": ["+psync", "+replconf", "+ping"],
+               "categories": ["-@all"], "keys": [], "channels": []}
+STRING_USER = {"flags": ["on", "allchannels"], "passwords": [REPL_HASH], "commands": "-@all +replconf +psync +ping",
+               "keys": ""}
+
+
+def with_user(**params):
+    return dict(desired(role="master"), acl_users=[dict({"name": "replicator", "password": "repl-pw"}, **params)])
+
+
+@pytest.mark.parametrize("current", [PARSED_USER, STRING_USER])
+def test_an_acl_user_with_exactly_the_rights_is_left_alone(current):
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {}, with_user(), {"replicator": current})
+    assert changes.commands == []
+
+
+@pytest.mark.parametrize("current", [
+    None,
+    dict(PARSED_USER, flags=["off"]),
+    dict(PARSED_USER, passwords=["0" * 64]),
+    dict(PARSED_USER, passwords=[REPL_HASH, "0" * 64]),
+    dict(PARSED_USER, commands=["+psync", "+replconf", "+ping", "+get"]),
+    dict(PARSED_USER, keys=["*"]),
+])
+def test_a_missing_or_different_acl_user_is_reset_first_with_its_password_masked(current):
+    changes = plan(redis("7.0.15"), REPLICA_OF_A, NO_KEYS, {"masterauth": "x"},
+                   dict(with_user(), role="replica", secret_config={"masterauth": "y"}), {"replicator": current})
+    assert changes.commands[0].args == ("ACL", "SETUSER", "replicator", "reset", "on", "#" + REPL_HASH,
+                                        "+psync", "+replconf", "+ping")
+    assert texts(changes)[0] == "ACL SETUSER replicator reset on #******** +psync +replconf +ping"
+    assert "repl-pw" not in repr(changes.diff) and REPL_HASH not in repr(texts(changes))
+
+
+def test_acl_users_before_redis_6_are_refused():
+    with pytest.raises(PlanError, match="Redis 6"):
+        plan(redis("5.0.14"), MASTER, NO_KEYS, {}, with_user(), {})

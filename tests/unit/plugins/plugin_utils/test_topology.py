@@ -92,12 +92,36 @@ def test_guide_bed_resolves_as_design_md_says():
         "login_host": "127.0.0.1", "role": "master", "replicaof": None, "master": None,
         "password": "", "masterauth": "", "masteruser": "", "replica_read_only": True, "config": {},
         "replicas": [{"host": "127.0.0.1", "port": 6479, "inventory_host": "localhost", "instance": "replica"}],
+        "replication_user": None,
     }
     assert replica["role"] == "replica"
     assert replica["replicaof"] == {"host": "127.0.0.1", "port": 6379}
     assert replica["master"] == {"inventory_host": "localhost", "instance": "master"}
     assert replica["replicas"] == []
     assert replica["replica_read_only"] is True
+
+
+def test_a_replication_user_gets_its_own_password_and_replicas_log_in_as_it():
+    hostvars = {"localhost": dict(GUIDE_BED["localhost"], redis_server_password="pw", redis_server_masteruser="replicator",
+                                  redis_server_replication_password="repl-pw")}
+    master, replica = resolve(hostvars)
+    assert master["replication_user"] == replica["replication_user"] == {"name": "replicator", "password": "repl-pw"}
+    assert replica["masteruser"] == "replicator" and replica["masterauth"] == "repl-pw"
+    assert master["password"] == replica["password"] == "pw"
+    public = resolve(hostvars, secrets=False)
+    assert public[0]["replication_user"] == {"name": "replicator"}
+
+
+@pytest.mark.parametrize("settings, words", [
+    ({"redis_server_replication_password": "repl-pw"}, ["redis_server_replication_password", "redis_server_masteruser"]),
+    ({"redis_server_masteruser": "replicator", "redis_server_replication_password": "pw"},
+     ["redis_server_replication_password", "equals redis_server_password"]),
+    ({"redis_server_masteruser": "replicator", "redis_server_replication_password": "a\nb"},
+     ["redis_server_replication_password", "line break"]),
+])
+def test_a_replication_password_needs_a_user_and_its_own_value(settings, words):
+    hostvars = {"localhost": dict(GUIDE_BED["localhost"], redis_server_password="pw", **settings)}
+    assert_names(error_of(hostvars), *words)
 
 
 def test_one_group_password_is_every_replicas_masterauth():
