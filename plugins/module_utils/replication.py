@@ -239,6 +239,10 @@ def _link_text(state):
         text += " (not up since the replica started or got this master)"
     elif down_since is not None:
         text += " (down for %ss)" % down_since
+    if down_since not in (None, NEVER_UP) and state["replica_repl_offset"] is not None:
+        # Compared with the master's backlog range (_backlog_text) this tells whether the replica can
+        # resync partially once the link is back.
+        text += ", replica at offset %d" % state["replica_repl_offset"]
     if state["master_sync_in_progress"]:
         if state["master_sync_percent"] is not None:
             text += ", full sync in progress: %s%% of %s bytes" % (state["master_sync_percent"],
@@ -246,6 +250,15 @@ def _link_text(state):
         else:
             text += ", full sync in progress"
     return text
+
+
+def _backlog_text(state):
+    """The master's backlog range: a replica that comes back at an offset inside it resyncs partially."""
+    first, length = state["repl_backlog_first_byte_offset"], state["repl_backlog_histlen"]
+    if not state["repl_backlog_active"] or first is None or not length:
+        return "the master has no replication backlog: a returning replica needs a full resync"
+    return ("the master's backlog holds offsets %d to %d: a replica returning within it resyncs partially"
+            % (first, first + length - 1))
 
 
 def _compare_replica_side(expected, state, resolve):
@@ -273,16 +286,16 @@ def _compare_replicas(expected, state, resolve):
         found = [replica for replica in replicas
                  if replica["port"] == wanted["port"] and _same_host(wanted["host"], replica["ip"], resolve)]
         if not found:
-            mismatches.append("replicas: expected %s:%s online, found it not connected (connected: %s)"
-                              % (wanted["host"], wanted["port"], connected))
+            mismatches.append("replicas: expected %s:%s online, found it not connected (connected: %s; %s)"
+                              % (wanted["host"], wanted["port"], connected, _backlog_text(state)))
         elif not any(replica["state"] == "online" for replica in found):
             mismatches.append("replicas: expected %s:%s online, found %s"
                               % (wanted["host"], wanted["port"], ", ".join(replica["state"] for replica in found)))
     minimum = expected.get("min_replicas")
     online = [replica for replica in replicas if replica["state"] == "online"]
     if minimum is not None and len(online) < minimum:
-        mismatches.append("min_replicas: expected at least %d online, found %d (connected: %s)"
-                          % (minimum, len(online), connected))
+        mismatches.append("min_replicas: expected at least %d online, found %d (connected: %s; %s)"
+                          % (minimum, len(online), connected, _backlog_text(state)))
     max_lag = expected.get("max_lag")
     if max_lag is not None:
         for replica in replicas:

@@ -169,7 +169,7 @@ def test_replica_whose_master_is_down(label):
     state = state_of(label + "-replica-master-down.txt")
     assert state["master_link_status"] == "down"
     assert state["master_link_down_since_seconds"] == 3
-    assert compare(REPLICA, state, no_dns) == ["master_link_status: expected up, found down (down for 3s)"]
+    assert compare(REPLICA, state, no_dns) == ["master_link_status: expected up, found down (down for 3s), replica at offset 128"]
 
 
 @pytest.mark.parametrize("label", RECORDED)
@@ -230,11 +230,14 @@ def test_replica_field_names_of_the_future_are_read_too():
     ("redis-7.0-replica.txt", dict(REPLICA, read_only=False),
      ["read_only: expected false, found true"]),
     ("redis-7.0-master.txt", dict(MASTER, replicas=[{"host": "127.0.0.1", "port": 6480}]),
-     ["replicas: expected 127.0.0.1:6480 online, found it not connected (connected: 127.0.0.1:16479 online)"]),
+     ["replicas: expected 127.0.0.1:6480 online, found it not connected (connected: 127.0.0.1:16479 online; "
+      "the master's backlog holds offsets 1 to 128: a replica returning within it resyncs partially)"]),
     ("redis-4.0-master-no-replica.txt", MASTER,
-     ["replicas: expected 127.0.0.1:16479 online, found it not connected (connected: none)"]),
+     ["replicas: expected 127.0.0.1:16479 online, found it not connected (connected: none; "
+      "the master has no replication backlog: a returning replica needs a full resync)"]),
     ("redis-7.0-master.txt", dict(MASTER, min_replicas=2),
-     ["min_replicas: expected at least 2 online, found 1 (connected: 127.0.0.1:16479 online)"]),
+     ["min_replicas: expected at least 2 online, found 1 (connected: 127.0.0.1:16479 online; "
+      "the master's backlog holds offsets 1 to 128: a replica returning within it resyncs partially)"]),
     ("redis-4.0-master.txt", {"role": "master", "max_lag": 0},
      ["lag of replica 127.0.0.1:6479: expected at most 0s, found 1s"]),
     ("redis-4.0-replica.txt", {"role": "replica", "master_host": "127.0.0.1", "master_port": 6379,
@@ -249,7 +252,8 @@ def test_a_replica_that_is_not_online_yet():
     state["replicas"][0]["state"] = "wait_bgsave"
     assert compare(dict(MASTER, min_replicas=1), state, no_dns) == [
         "replicas: expected 127.0.0.1:16479 online, found wait_bgsave",
-        "min_replicas: expected at least 1 online, found 0 (connected: 127.0.0.1:16479 wait_bgsave)",
+        "min_replicas: expected at least 1 online, found 0 (connected: 127.0.0.1:16479 wait_bgsave; "
+        "the master's backlog holds offsets 1 to 128: a replica returning within it resyncs partially)",
     ]
 
 
@@ -265,7 +269,8 @@ def test_offset_gap_of_each_replica():
     ({"127.0.0.1", "::1"}, []),
     ({"10.0.0.5"}, ["master_host: expected redis.example, found 127.0.0.1",
                     "replicas: expected redis.example:16479 online, found it not connected "
-                    "(connected: 127.0.0.1:16479 online)"]),
+                    "(connected: 127.0.0.1:16479 online; the master's backlog holds offsets 1 to 128: "
+                    "a replica returning within it resyncs partially)"]),
 ])
 def test_hosts_match_the_addresses_they_resolve_to(addresses, mismatches):
     looked_up = []
@@ -328,7 +333,7 @@ def test_wait_gives_up_at_the_timeout_with_the_last_mismatches():
     time = FakeTime()
     fetch = fetcher("redis-7.0-replica-master-down.txt")
     state, mismatches, elapsed, attempts = wait_for_state(fetch, REPLICA, 1.75, 0.5, time.clock, time.sleep, no_dns)
-    assert mismatches == ["master_link_status: expected up, found down (down for 3s)"]
+    assert mismatches == ["master_link_status: expected up, found down (down for 3s), replica at offset 128"]
     # Never sleeps past the deadline, and makes a last attempt at it.
     assert (elapsed, attempts) == (1.75, 5)
     assert time.sleeps == [0.5, 0.5, 0.5, 0.25]

@@ -40,7 +40,8 @@ def test_master_expecting_its_replicas(run_main, fake_client):
             "timeout": 0, "instance": "db1/master"}
     result = run_main(replication_check, args, fake_client("redis-6.0-master.txt"))
     assert result["msg"] == ("db1/master: replicas: expected 127.0.0.1:16480 online, found it not connected "
-                             "(connected: 127.0.0.1:16479 online) (after 0.0s, 1 attempt)")
+                             "(connected: 127.0.0.1:16479 online; the master's backlog holds offsets 1 to 128: "
+                             "a replica returning within it resyncs partially) (after 0.0s, 1 attempt)")
     assert result["mismatches"] == [result["msg"][len("db1/master: "):-len(" (after 0.0s, 1 attempt)")]]
 
 
@@ -63,7 +64,7 @@ def test_a_link_down_is_explained_from_the_log(run_main, fake_client, tmp_path, 
     result = run_main(replication_check, dict(REPLICA, timeout=0, log_file=log_file),
                       fake_client("redis-6.2-replica-master-down.txt"))
     assert result["link_down_reason"] == reason
-    prefix = "127.0.0.1:16479: master_link_status: expected up, found down (down for 3s) (after 0.0s, 1 attempt). "
+    prefix = "127.0.0.1:16479: master_link_status: expected up, found down (down for 3s), replica at offset 128 (after 0.0s, 1 attempt). "
     assert result["msg"].startswith(prefix + "Last replication error in %s: %s " % (log_file, reason))
     assert hint in result["msg"][len(prefix):]
 
