@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run verify test units integration quality deps venv clean
+.PHONY: run verify test units integration quality deps venv clean bench
 
 ## run: create the pinned Python environment, deploy the test bed (master 6379, replica 6479) and check it
 run: venv
@@ -44,3 +44,38 @@ deps:
 
 clean:
 	rm -rf $(VENV) build tests/output .pytest_cache
+
+## bench: the benchmark of issue 5 (docs/benchmarks.md): table, bench/results/*.json and *.png; not part of `make test`
+bench: deps venv $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py
+
+$(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+# Molecule scenarios on local systemd containers (docs/molecule.md). They have their own
+# virtualenv: molecule, its docker driver, testinfra and the `ansible` package (which bundles
+# community.docker; Galaxy is not reachable), kept apart from the lean $(VENV) of `make test`.
+# `make test` runs them too (tests/molecule), where Docker and this virtualenv are present.
+MOLECULE_VENV ?= .venv-molecule
+MOLECULE_SCENARIOS ?= single_host default versions
+
+.PHONY: molecule molecule-env molecule-venv
+
+## molecule: run every scenario (create, converge, idempotence, verify, destroy); MOLECULE_SCENARIOS=default for one
+molecule: molecule-env
+	@set -e; for scenario in $(MOLECULE_SCENARIOS); do \
+	  PATH="$(CURDIR)/$(MOLECULE_VENV)/bin:$$PATH" MOLECULE_GLOB='molecule/*/molecule.yml' \
+	    $(MOLECULE_VENV)/bin/molecule test -s $$scenario; \
+	done
+
+## molecule-env: docker.io and debootstrap (as root, when missing), a running dockerd, the molecule virtualenv
+molecule-env: molecule-venv
+	molecule/images/start-dockerd.sh
+
+molecule-venv: $(MOLECULE_VENV)/.installed
+
+$(MOLECULE_VENV)/.installed: requirements.txt requirements-molecule.txt
+	$(PYTHON) -m venv $(MOLECULE_VENV)
+	$(MOLECULE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-molecule.txt
+	touch $@
