@@ -149,6 +149,43 @@ def acl_commands(acl_users, current_acl_users):
     return commands
 
 
+def password_hashes(passwords):
+    """SHA-256 hex digests of the passwords, in order, each once: how ACL stores them."""
+    hashes = []
+    for password in passwords:
+        digest = hashlib.sha256(password.encode("utf-8")).hexdigest()
+        if digest not in hashes:
+            hashes.append(digest)
+    return hashes
+
+
+def wanted_default_passwords(params):
+    """Hashes of the passwords the default user must accept: requirepass, then the kept previous ones."""
+    # An empty previous password stands for "none" (logging in): nothing to keep accepting.
+    kept = [password for password in params.get("previous_passwords") or [] if password] \
+        if params.get("keep_previous_passwords") else []
+    return password_hashes([as_text(params["secret_config"]["requirepass"])] + kept)
+
+
+def default_user_passwords(params, version, current_default, requirepass_changes):
+    """The commands that leave the default user (Redis 6 or later) with exactly requirepass and,
+    with keep_previous_passwords, the previous passwords too: during a rotation both the old and
+    the new password are accepted until the old one is dropped from previous_passwords.
+
+    current_default: parsed ACL GETUSER default, None when not read (Redis < 6, no requirepass).
+    """
+    requirepass = params["secret_config"].get("requirepass")
+    if not requirepass or current_default is None or major_version(version) < 6:
+        return []
+    wanted = wanted_default_passwords(params)
+    # CONFIG SET requirepass leaves the default user with that one password.
+    current = password_hashes([as_text(requirepass)]) if requirepass_changes else acl_tokens(current_default.get("passwords"))
+    if set(current) == set(wanted):
+        return []
+    args = ("ACL", "SETUSER", "default", "resetpass") + tuple("#" + digest for digest in wanted)
+    return [Command(args, "ACL SETUSER default resetpass %s" % " ".join(["#" + MASK] * len(wanted)))]
+
+
 def plan(server, replication, keyspace, current_config, params, current_acl_users=None):
     """Plan the changes that bring a running server to the desired settings.
 
@@ -157,13 +194,14 @@ def plan(server, replication, keyspace, current_config, params, current_acl_user
     INFO keyspace. current_config: server directive name -> CONFIG GET value, None when the server
     does not know the directive. params: the module's role, master_host, master_port, config and
     secret_config, and acl_users ({name, password, rules}). current_acl_users: name -> parsed ACL
-    GETUSER answer (None when the user does not exist).
+    GETUSER answer (None when the user does not exist); its "default" entry, when present, is the
+    default user, whose passwords default_user_passwords() manages.
 
     Order: the ACL users (a master serves its replicas' user before they switch to it), every
     CONFIG SET but requirepass, then REPLICAOF, then requirepass. A replica must hold
     the credentials for its new master (masterauth, masteruser) before it connects to it;
     requirepass locks out every client still using the old password, so it changes only once
-    everything else has worked.
+    everything else has worked, immediately followed by the default user's kept passwords.
     """
     version = server["version"]
     settings = desired_settings(params, version)
@@ -221,4 +259,14 @@ def plan(server, replication, keyspace, current_config, params, current_acl_user
         before[key] = MASK
         after[key] = "%s (%s)" % (MASK, "changed" if any(c.args[2] == user["name"] for c in acl_sets) else "unchanged")
 
-    return Plan(acl_sets + config_sets + replicaof + requirepass_sets, dict(before=before, after=after), warnings)
+    current_default = (current_acl_users or {}).get("default")
+    default_sets = default_user_passwords(params, version, current_default, bool(requirepass_sets))
+    if current_default is not None and params["secret_config"].get("requirepass"):
+        before["default user passwords"] = "%d" % len(acl_tokens(current_default.get("passwords")))
+        after["default user passwords"] = "%d" % len(wanted_default_passwords(params))
+    elif requirepass_sets and params.get("keep_previous_passwords") and params.get("previous_passwords"):
+        warnings.append("%s %s accepts a single password (ACL users came with Redis 6): clients still using a "
+                        "previous password are refused from now on." % (server["name"], version))
+
+    return Plan(acl_sets + config_sets + replicaof + requirepass_sets + default_sets,
+                dict(before=before, after=after), warnings)

@@ -84,6 +84,20 @@ options:
     type: list
     elements: str
     default: []
+  keep_previous_passwords:
+    description:
+      - On Redis 6 or later, the default user accepts the O(previous_passwords) too, beside
+        C(requirepass) from O(secret_config), for a password rotation without downtime, during which
+        clients move to the new password at their own pace. Drop a password from
+        O(previous_passwords) to stop accepting it.
+      - When V(false), or when O(previous_passwords) is empty, the default user is left with
+        C(requirepass) as its only password (another password it still accepts is removed).
+      - Applied with C(ACL SETUSER default resetpass), the passwords given as SHA-256 hashes, right
+        after C(requirepass). Redis 4 and 5 accept a single password, so the module warns that clients
+        using a previous one are refused once C(requirepass) changes.
+      - Only used when O(secret_config) sets C(requirepass).
+    type: bool
+    default: false
   acl_users:
     description:
       - ACL users the instance must have exactly (Redis 6 or later), such as the user its replicas
@@ -109,7 +123,7 @@ options:
         default: [+psync, +replconf, +ping]
 notes:
   - The connecting user needs the C(INFO), C(CONFIG) and C(REPLICAOF) commands (C(SLAVEOF) before Redis 5),
-    and C(ACL) for O(acl_users).
+    and C(ACL) for O(acl_users) and, on Redis 6 or later, when O(secret_config) sets C(requirepass).
 seealso:
   - module: redisops.redis.replication_check
   - module: redisops.redis.replication_info
@@ -144,6 +158,16 @@ EXAMPLES = r"""
     login_password: "{{ redis_new_password }}"
     previous_passwords:
       - "{{ redis_old_password }}"
+    role: master
+    secret_config:
+      requirepass: "{{ redis_new_password }}"
+
+- name: Rotate the password without downtime (Redis 6+), the old one accepted until dropped from the list
+  redisops.redis.runtime_config:
+    login_password: "{{ redis_new_password }}"
+    previous_passwords:
+      - "{{ redis_old_password }}"
+    keep_previous_passwords: true
     role: master
     secret_config:
       requirepass: "{{ redis_new_password }}"
@@ -257,9 +281,11 @@ def read_current(module, client):
         replication = parse_info(client.info("replication"))
         keyspace = parse_info(client.info("keyspace"))
         acl_users = {}
-        if module.params["acl_users"] and major_version(server["version"]) >= 6:
+        if major_version(server["version"]) >= 6:
             for user in module.params["acl_users"]:
                 acl_users[user["name"]] = client.acl_getuser(user["name"])
+            if module.params["secret_config"].get("requirepass"):
+                acl_users["default"] = client.acl_getuser("default")
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read the current settings of %s: %s" % (endpoint(module.params), exc))
     return server, replication, keyspace, current_config, acl_users
@@ -287,6 +313,7 @@ def main():
         config=dict(type="dict", default={}),
         secret_config=dict(type="dict", default={}, no_log=True),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
+        keep_previous_passwords=dict(type="bool", default=False),
         acl_users=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),
             password=dict(type="str", required=True, no_log=True),

@@ -263,3 +263,50 @@ def test_a_missing_or_different_acl_user_is_reset_first_with_its_password_masked
 def test_acl_users_before_redis_6_are_refused():
     with pytest.raises(PlanError, match="Redis 6"):
         plan(redis("5.0.14"), MASTER, NO_KEYS, {}, with_user(), {})
+
+
+# --- the default user's passwords: rotation without downtime --------------------------------------
+
+OLD, NEW = "old-pw", "new-pw"
+OLD_HASH, NEW_HASH = (hashlib.sha256(password.encode()).hexdigest() for password in (OLD, NEW))
+
+
+def rotation(keep=True, previous=(OLD,)):
+    return dict(desired(role="master", secret_config={"requirepass": NEW}),
+                previous_passwords=list(previous), keep_previous_passwords=keep)
+
+
+def default_user(*hashes):
+    return {"default": dict(PARSED_USER, passwords=list(hashes), commands=["+@all"], categories=[], keys=["*"])}
+
+
+def test_a_rotation_sets_the_new_password_then_keeps_the_old_one_accepted():
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {"requirepass": OLD}, rotation(), default_user(OLD_HASH))
+    assert [command.args[:2] for command in changes.commands] == [("CONFIG", "SET"), ("ACL", "SETUSER")]
+    assert changes.commands[1].args == ("ACL", "SETUSER", "default", "resetpass", "#" + NEW_HASH, "#" + OLD_HASH)
+    assert texts(changes)[1] == "ACL SETUSER default resetpass #******** #********"
+    assert changes.diff["after"]["default user passwords"] == "2"
+    shown = repr(texts(changes)) + repr(changes.diff)
+    assert OLD not in shown and NEW not in shown and OLD_HASH not in shown and NEW_HASH not in shown
+
+
+@pytest.mark.parametrize("current", [(NEW_HASH, OLD_HASH), (OLD_HASH, NEW_HASH)])
+def test_a_rotation_in_progress_changes_nothing(current):
+    assert plan(redis("7.0.15"), MASTER, NO_KEYS, {"requirepass": NEW}, rotation(), default_user(*current)).commands == []
+
+
+@pytest.mark.parametrize("params", [rotation(previous=()), rotation(keep=False)])
+def test_the_end_of_a_rotation_drops_the_old_password(params):
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {"requirepass": NEW}, params, default_user(NEW_HASH, OLD_HASH))
+    assert [command.args for command in changes.commands] == [("ACL", "SETUSER", "default", "resetpass", "#" + NEW_HASH)]
+
+
+def test_a_plain_password_change_leaves_one_password():
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {"requirepass": OLD}, rotation(keep=False), default_user(OLD_HASH))
+    assert texts(changes) == ["CONFIG SET requirepass ********"]
+
+
+def test_before_redis_6_a_rotation_warns_that_the_old_password_stops_working():
+    changes = plan(redis("5.0.14"), MASTER, NO_KEYS, {"requirepass": OLD}, rotation(), {})
+    assert texts(changes) == ["CONFIG SET requirepass ********"]
+    assert any("single password" in warning for warning in changes.warnings)
