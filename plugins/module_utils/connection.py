@@ -82,18 +82,24 @@ def client_kwargs(params):
     return kwargs
 
 
+def open_client(params):
+    """A redis.Redis client for params that has not talked to the server yet (redis-py connects
+    on the first command). INFO returns the server's raw text: the collection parses it itself,
+    the same way for live servers and recorded samples."""
+    client = redis.Redis(**client_kwargs(params))
+    client.set_response_callback("INFO", lambda response, **options: response)
+    return client
+
+
 def connect(module, params=None):
     """Return a redis.Redis client that has answered PING, or fail the module with the reason.
 
     params: the connection options to use, the module's own by default (a module that talks to
     several servers passes one set per server).
-    The INFO response callback is replaced so that INFO returns the server's raw text:
-    the collection parses it itself, the same way for live servers and recorded samples.
     """
     ensure_required_libs(module)
     params = module.params if params is None else params
-    client = redis.Redis(**client_kwargs(params))
-    client.set_response_callback("INFO", lambda response, **options: response)
+    client = open_client(params)
     try:
         client.ping()
     except redis.AuthenticationError as exc:

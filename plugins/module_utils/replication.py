@@ -99,6 +99,10 @@ class ConnectionFailed(Exception):
     """The instance could not be reached for one attempt; wait_for_state() tries again."""
 
 
+class CheckRefused(Exception):
+    """The server refused the check for a reason waiting does not fix (a wrong password)."""
+
+
 def parse_info(text):
     """INFO text (any sections, CRLF or LF) -> {field: value}.
 
@@ -255,8 +259,11 @@ def _link_text(state):
 def _backlog_text(state):
     """The master's backlog range: a replica that comes back at an offset inside it resyncs partially."""
     first, length = state["repl_backlog_first_byte_offset"], state["repl_backlog_histlen"]
-    if not state["repl_backlog_active"] or first is None or not length:
+    if not state["repl_backlog_active"] or first is None:
         return "the master has no replication backlog: a returning replica needs a full resync"
+    if not length:
+        return ("the master's backlog is empty (no writes since it was created): a replica returning at offset %s "
+                "resyncs partially" % state["master_repl_offset"])
     return ("the master's backlog holds offsets %d to %d: a replica returning within it resyncs partially"
             % (first, first + length - 1))
 
@@ -340,18 +347,39 @@ def wait_for_state(fetch, expected, timeout, interval, clock=time.monotonic, sle
     connect. fetch() raising ConnectionFailed counts as a mismatch "cannot connect: ..." and polling
     goes on: an instance may be restarting. The last attempt is made at the deadline.
     """
+    return wait_for_states([(fetch, expected)], timeout, interval, clock, sleep, resolve)[0]
+
+
+def wait_for_states(checks, timeout, interval, clock=time.monotonic, sleep=time.sleep, resolve=resolve_host):
+    """wait_for_state() for several instances at once: checks is a list of (fetch, expected).
+
+    Each round reads every instance that does not match yet; it stops when all match or timeout
+    seconds have passed. fetch() raising CheckRefused (a refused login: waiting does not help)
+    ends that instance's polling with the message as its mismatch. Returns one (state,
+    mismatches, elapsed, attempts) per check, in order; elapsed is when its last reading ended.
+    """
     start = clock()
-    attempts = 0
+    results = [(None, [], 0.0, 0)] * len(checks)
+    attempts = [0] * len(checks)
+    pending = list(range(len(checks)))
     while True:
-        attempts += 1
-        try:
-            state = fetch()
-            mismatches = compare(expected, state, resolve)
-        except ConnectionFailed as exc:
-            state, mismatches = None, ["cannot connect: %s" % exc]
+        for index in list(pending):
+            fetch, expected = checks[index]
+            attempts[index] += 1
+            final = False
+            try:
+                state = fetch()
+                mismatches = compare(expected, state, resolve)
+            except ConnectionFailed as exc:
+                state, mismatches = None, ["cannot connect: %s" % exc]
+            except CheckRefused as exc:
+                state, mismatches, final = None, [str(exc)], True
+            results[index] = (state, mismatches, clock() - start, attempts[index])
+            if not mismatches or final:
+                pending.remove(index)
         elapsed = clock() - start
-        if not mismatches or elapsed >= timeout:
-            return state, mismatches, elapsed, attempts
+        if not pending or elapsed >= timeout:
+            return results
         sleep(min(interval, timeout - elapsed))
 
 

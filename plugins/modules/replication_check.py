@@ -43,8 +43,8 @@ options:
     description:
       - The role the instance must have. A role mismatch is reported alone, as the other checks
         assume the expected role.
+      - Required unless O(instances) is given.
     type: str
-    required: true
     choices: [master, replica]
   master_host:
     description:
@@ -114,8 +114,83 @@ options:
         error logged since the last successful sync and the last start is added to the message.
       - Must be readable by the user the module runs as; if it is not, the module warns and goes on.
     type: path
+  instances:
+    description:
+      - Several instances to check in one call, for example every instance of a host, so that
+        one module run does what took one per instance. Their states are read in rounds, every O(interval), until
+        all match or O(timeout) has passed; the module fails listing every instance that does not
+        match, each with its mismatches.
+      - Each item takes the options of one instance; an option an item leaves unset (its
+        connection, O(log_file), ...) is the top-level one.
+      - An instance that does not answer counts as a mismatch and is read again, until O(timeout);
+        one that refuses the login is reported at once.
+      - Mutually exclusive with O(role).
+    type: list
+    elements: dict
+    suboptions:
+      instance:
+        description: Name of the instance in messages. Defaults to the endpoint.
+        type: str
+      login_host:
+        description: Host of the instance. Defaults to O(login_host).
+        type: str
+      login_port:
+        description: Port of the instance. Defaults to O(login_port).
+        type: int
+      login_unix_socket:
+        description: Unix socket of the instance. Defaults to O(login_unix_socket).
+        type: path
+      login_user:
+        description: ACL user to log in as. Defaults to O(login_user).
+        type: str
+      login_password:
+        description: Password to log in with. Defaults to O(login_password).
+        type: str
+      role:
+        description: As O(role).
+        type: str
+        required: true
+        choices: [master, replica]
+      master_host:
+        description: As O(master_host). Required when O(instances[].role=replica).
+        type: str
+      master_port:
+        description: As O(master_port). Required when O(instances[].role=replica).
+        type: int
+      link_up:
+        description: As O(link_up).
+        type: bool
+        default: true
+      read_only:
+        description: As O(read_only).
+        type: bool
+      replicas:
+        description: As O(replicas).
+        type: list
+        elements: dict
+        suboptions:
+          host:
+            description: Address of the replica.
+            type: str
+            required: true
+          port:
+            description: Port the replica listens on.
+            type: int
+            required: true
+      min_replicas:
+        description: As O(min_replicas).
+        type: int
+      max_lag:
+        description: As O(max_lag).
+        type: int
+      max_offset_gap:
+        description: As O(max_offset_gap).
+        type: int
+      log_file:
+        description: As O(log_file).
+        type: path
 notes:
-  - The instance must accept connections and the login when the module starts. After that, a
+  - With O(role), the instance must accept connections and the login when the module starts. After that, a
     connection that fails, for example while the instance restarts, counts as a mismatch and is
     retried until O(timeout).
   - The connecting user needs the C(INFO) command.
@@ -164,6 +239,14 @@ EXAMPLES = r"""
   register: drift
   ignore_errors: true
 
+- name: Check every instance of the host in one call
+  redisops.redis.replication_check:
+    login_password: "{{ redis_password }}"
+    timeout: 60
+    instances:
+      - {instance: master, login_port: 6379, role: master, min_replicas: 1}
+      - {instance: replica, login_port: 6479, role: replica, master_host: 127.0.0.1, master_port: 6379}
+
 - name: Report the differences
   ansible.builtin.assert:
     that: drift is succeeded
@@ -176,7 +259,7 @@ state:
     - The last normalised replication state read, as RV(redisops.redis.replication_info#module:replication)
       of M(redisops.redis.replication_info).
     - V(null) when the last attempt could not connect.
-  returned: always
+  returned: unless O(instances) is given
   type: dict
   sample:
     role: replica
@@ -205,11 +288,13 @@ state:
     repl_backlog_histlen: 14
 server:
   description: The server software and its version, as read last; V(null) if never read.
-  returned: always
+  returned: unless O(instances) is given
   type: dict
   sample: {name: redis, version: 7.0.15}
 mismatches:
-  description: Every difference from the expected state at the last attempt; empty on success.
+  description:
+    - Every difference from the expected state at the last attempt; empty on success.
+    - With O(instances), each is prefixed with the instance's name.
   returned: always
   type: list
   elements: str
@@ -222,7 +307,7 @@ elapsed:
   type: float
   sample: 1.21
 attempts:
-  description: Number of times the state was read.
+  description: Number of times the state was read (of all instances, with O(instances)).
   returned: always
   type: int
   sample: 7
@@ -231,6 +316,21 @@ link_down_reason:
   returned: when a replica's link is down and O(log_file) names a log with a replication error
   type: str
   sample: "Unable to AUTH to MASTER: -WRONGPASS invalid username-password pair or user is disabled."
+instances:
+  description:
+    - With O(instances), one result per instance, in order. Each has RV(state), RV(server),
+      RV(mismatches), RV(elapsed), RV(attempts) and RV(link_down_reason) as above for that
+      instance, its V(instance) name and, when it does not match, its V(msg).
+  returned: when O(instances) is given
+  type: list
+  elements: dict
+  sample:
+    - instance: master
+      state: {role: master, connected_replicas: 1}
+      server: {name: redis, version: 7.0.15}
+      mismatches: []
+      elapsed: 0.01
+      attempts: 1
 """
 
 import os
@@ -241,9 +341,12 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     connect,
     connection_argument_spec,
     endpoint,
+    ensure_required_libs,
+    open_client,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    CheckRefused,
     ConnectionFailed,
     link_down_hint,
     link_down_reason,
@@ -251,6 +354,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
     replication_state,
     server_identity,
     wait_for_state,
+    wait_for_states,
 )
 
 # A replica logs one failed attempt a second, or thousands when it retries at once: the last
@@ -258,6 +362,25 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
 LOG_TAIL_BYTES = 64 * 1024
 EXPECTED_KEYS = ("role", "master_host", "master_port", "link_up", "read_only", "replicas", "min_replicas",
                  "max_lag", "max_offset_gap")
+
+
+def expectation_spec():
+    """The options that describe one instance's expected state and where to read why it differs."""
+    return dict(
+        role=dict(type="str", choices=["master", "replica"]),
+        master_host=dict(type="str"),
+        master_port=dict(type="int"),
+        link_up=dict(type="bool", default=True),
+        read_only=dict(type="bool"),
+        replicas=dict(type="list", elements="dict", options=dict(
+            host=dict(type="str", required=True),
+            port=dict(type="int", required=True),
+        )),
+        min_replicas=dict(type="int"),
+        max_lag=dict(type="int"),
+        max_offset_gap=dict(type="int"),
+        log_file=dict(type="path"),
+    )
 
 
 def expected_state(params):
@@ -269,16 +392,20 @@ def state_reader(client, last_server):
     """fetch() for wait_for_state: the normalised state; the server identity goes into last_server.
 
     Connection failures (refused, timeout, loading the data set after a restart) raise
-    ConnectionFailed, to be retried; a refused login or command is final and raises as it is.
+    ConnectionFailed, to be retried; a refused login raises CheckRefused, which waiting does not fix.
     """
     def fetch():
         try:
             server_text = client.info("server")
             replication_text = client.info("replication")
-        except redis.AuthenticationError:
-            raise
+        except redis.AuthenticationError as exc:
+            raise CheckRefused("cannot log in: %s. Check login_user and login_password." % exc)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise ConnectionFailed(str(exc))
+        except redis.ResponseError as exc:
+            if "NOAUTH" in str(exc):
+                raise CheckRefused("requires authentication: set login_password.")
+            raise
         last_server.update(server_identity(parse_info(server_text)))
         return replication_state(parse_info(replication_text))
     return fetch
@@ -294,9 +421,8 @@ def read_log_tail(path):
     return text.split("\n", 1)[-1] if start else text
 
 
-def explain_link_down(module, state):
-    """The last replication error in log_file when state is a replica whose link is down, or None."""
-    path = module.params["log_file"]
+def explain_link_down(module, path, state):
+    """The last replication error in the log at path when state is a replica whose link is down, or None."""
     if not path or state is None or state["role"] != "replica" or state["master_link_status"] == "up":
         return None
     try:
@@ -306,57 +432,93 @@ def explain_link_down(module, state):
         return None
 
 
+def outcome(module, name, params, reading):
+    """The result of one instance's check: a dict with msg (and link_down_reason) when it failed."""
+    state, mismatches, elapsed, attempts = reading
+    result = dict(state=state, mismatches=mismatches, elapsed=round(elapsed, 2), attempts=attempts)
+    if not mismatches:
+        return result
+    msg = "%s: %s (after %.1fs, %d attempt%s)" % (
+        name, "; ".join(mismatches), elapsed, attempts, "" if attempts == 1 else "s")
+    reason = explain_link_down(module, params["log_file"], state)
+    if reason:
+        result["link_down_reason"] = reason
+        msg += ". Last replication error in %s: %s" % (params["log_file"], reason)
+        hint = link_down_hint(reason)
+        if hint:
+            msg += " " + hint
+    result["msg"] = msg
+    return result
+
+
+def check_one(module):
+    """The instance of the top-level options: logged in first, then read until it matches."""
+    params = module.params
+    name = params["instance"] or endpoint(params)
+    client = connect(module)
+    server = {}
+    try:
+        reading = wait_for_state(state_reader(client, server), expected_state(params), params["timeout"], params["interval"])
+    except redis.RedisError as exc:
+        module.fail_json(msg="%s: cannot read INFO from %s: %s" % (name, endpoint(params), exc))
+    result = dict(outcome(module, name, params, reading), changed=False, server=server or None)
+    if "msg" in result:
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
+def check_several(module):
+    """Every instance of O(instances), read in rounds until all match: one call for a host's instances."""
+    ensure_required_libs(module)
+    instances, checks = [], []
+    for item in module.params["instances"]:
+        params = dict(module.params, **{key: value for key, value in item.items() if value is not None})
+        server = {}
+        instances.append((item["instance"] or endpoint(params), params, server))
+        checks.append((state_reader(open_client(params), server), expected_state(params)))
+    try:
+        readings = wait_for_states(checks, module.params["timeout"], module.params["interval"])
+    except redis.RedisError as exc:
+        module.fail_json(msg="cannot read INFO: %s" % exc)
+    results = [dict(outcome(module, name, params, reading), instance=name, server=server or None)
+               for (name, params, server), reading in zip(instances, readings)]
+    failed = [result["msg"] for result in results if "msg" in result]
+    summary = dict(changed=False, instances=results,
+                   mismatches=["%s: %s" % (result["instance"], mismatch)
+                               for result in results for mismatch in result["mismatches"]],
+                   elapsed=max([result["elapsed"] for result in results] or [0.0]),
+                   attempts=sum(result["attempts"] for result in results))
+    if failed:
+        module.fail_json(msg=" | ".join(failed), **summary)
+    module.exit_json(**summary)
+
+
 def main():
     argument_spec = connection_argument_spec()
+    argument_spec.update(expectation_spec())
+    instance_spec = expectation_spec()
+    instance_spec["role"]["required"] = True
+    instance_spec.update(instance=dict(type="str"), login_host=dict(type="str"), login_port=dict(type="int"),
+                         login_unix_socket=dict(type="path"), login_user=dict(type="str"),
+                         login_password=dict(type="str", no_log=True))
     argument_spec.update(
         instance=dict(type="str"),
-        role=dict(type="str", required=True, choices=["master", "replica"]),
-        master_host=dict(type="str"),
-        master_port=dict(type="int"),
-        link_up=dict(type="bool", default=True),
-        read_only=dict(type="bool"),
-        replicas=dict(type="list", elements="dict", options=dict(
-            host=dict(type="str", required=True),
-            port=dict(type="int", required=True),
-        )),
-        min_replicas=dict(type="int"),
-        max_lag=dict(type="int"),
-        max_offset_gap=dict(type="int"),
         timeout=dict(type="float", default=30),
         interval=dict(type="float", default=0.2),
-        log_file=dict(type="path"),
+        instances=dict(type="list", elements="dict", options=instance_spec,
+                       required_if=[("role", "replica", ("master_host", "master_port"))]),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_if=[("role", "replica", ("master_host", "master_port"))],
+        required_one_of=[("role", "instances")],
+        mutually_exclusive=[("role", "instances")],
         supports_check_mode=True,
     )
-    instance = module.params["instance"] or endpoint(module.params)
-
-    client = connect(module)
-    server = {}
-    try:
-        state, mismatches, elapsed, attempts = wait_for_state(
-            state_reader(client, server), expected_state(module.params),
-            module.params["timeout"], module.params["interval"])
-    except redis.RedisError as exc:
-        module.fail_json(msg="%s: cannot read INFO from %s: %s" % (instance, endpoint(module.params), exc))
-
-    result = dict(changed=False, state=state, server=server or None, mismatches=mismatches,
-                  elapsed=round(elapsed, 2), attempts=attempts)
-    if not mismatches:
-        module.exit_json(**result)
-
-    msg = "%s: %s (after %.1fs, %d attempt%s)" % (
-        instance, "; ".join(mismatches), elapsed, attempts, "" if attempts == 1 else "s")
-    reason = explain_link_down(module, state)
-    if reason:
-        result["link_down_reason"] = reason
-        msg += ". Last replication error in %s: %s" % (module.params["log_file"], reason)
-        hint = link_down_hint(reason)
-        if hint:
-            msg += " " + hint
-    module.fail_json(msg=msg, **result)
+    if module.params["instances"] is not None:
+        check_several(module)
+    else:
+        check_one(module)
 
 
 if __name__ == "__main__":

@@ -73,7 +73,8 @@ def test_mismatches_name_the_instance_and_what_was_expected_and_found(redis_serv
         "replicas": [{"host": "127.0.0.1", "port": wrong_port}], "timeout": 3})
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"].startswith("master: replicas: expected 127.0.0.1:%d online, found it not connected "
-                                    "(connected: 127.0.0.1:%d online)" % (wrong_port, replica.port))
+                                    "(connected: 127.0.0.1:%d online; the master's backlog " % (wrong_port, replica.port))
+    assert "resyncs partially)" in result["msg"]
 
     result = run_module("replication_check", check_replica(master, replica, master_port=wrong_port, timeout=1))
     assert result["failed"] is True
@@ -152,3 +153,29 @@ def test_a_replica_check_needs_its_master(redis_server):
     result = run_module("replication_check", {"login_port": replica.port, "login_password": PASSWORD, "role": "replica"})
     assert result["failed"] is True
     assert result["msg"] == "role is replica but all of the following are missing: master_host, master_port"
+
+
+def test_one_call_checks_several_instances_and_names_each_that_differs(redis_server):
+    master, replica = start_pair(redis_server)
+    broken = redis_server(password=PASSWORD, args=["--replicaof", "127.0.0.1", str(master.port),
+                                                   "--masterauth", "not-the-password"])
+    instances = [
+        {"instance": "master", "login_port": master.port, "role": "master",
+         "replicas": [{"host": "127.0.0.1", "port": replica.port}]},
+        {"instance": "replica", "login_port": replica.port, "role": "replica",
+         "master_host": "127.0.0.1", "master_port": master.port, "log_file": replica.log_file},
+    ]
+    # The replica has only just started: the call waits until both match.
+    result = run_module("replication_check", {"login_password": PASSWORD, "instances": instances, "timeout": 30})
+    assert result["failed"] is False, result.get("msg")
+    assert [entry["instance"] for entry in result["instances"]] == ["master", "replica"]
+    assert result["instances"][1]["state"]["master_link_status"] == "up"
+
+    instances.append({"instance": "broken", "login_port": broken.port, "role": "replica", "master_host": "127.0.0.1",
+                      "master_port": master.port, "log_file": broken.log_file})
+    result = run_module("replication_check", {"login_password": PASSWORD, "instances": instances, "timeout": 3})
+    assert result["failed"] is True
+    assert result["msg"].startswith("broken: master_link_status: expected up, found down"), result["msg"]
+    assert "Last replication error in %s" % broken.log_file in result["msg"]
+    assert [bool(entry["mismatches"]) for entry in result["instances"]] == [False, False, True]
+    assert PASSWORD not in str(result.get("invocation", ""))

@@ -411,3 +411,16 @@ def test_link_down_reason(log, reason):
 def test_link_down_hint(reason, words):
     hint = link_down_hint(reason)
     assert hint == words if words is None else words in hint
+
+
+@pytest.mark.parametrize("backlog, says", [
+    ({"repl_backlog_active": "1", "repl_backlog_first_byte_offset": "1", "repl_backlog_histlen": "0"},
+     "the master's backlog is empty (no writes since it was created): a replica returning at offset 0 resyncs partially"),
+    ({"repl_backlog_active": "1", "repl_backlog_first_byte_offset": "101", "repl_backlog_histlen": "50"},
+     "the master's backlog holds offsets 101 to 150: a replica returning within it resyncs partially"),
+    ({"repl_backlog_active": "0"}, "the master has no replication backlog: a returning replica needs a full resync"),
+])
+def test_a_missing_replica_is_reported_with_the_backlog_range(backlog, says):
+    state = replication_state(dict(backlog, role="master", connected_slaves="0", master_repl_offset="0"))
+    assert compare({"role": "master", "min_replicas": 1}, state, no_dns) == [
+        "min_replicas: expected at least 1 online, found 0 (connected: none; %s)" % says]

@@ -48,8 +48,8 @@ class FakeClient:
 def run_main(monkeypatch):
     """run_main(module, args, client) -> the result of exit_json, or of fail_json with failed=True.
 
-    The real AnsibleModule validates args; connect() in the module returns client; warnings
-    are returned in the result's "warnings".
+    The real AnsibleModule validates args; connect() and open_client() in the module return
+    client (or client[port], when client is a dict); warnings are returned in the result's "warnings".
     """
     def run(module, args, client=None):
         warnings = []
@@ -63,7 +63,11 @@ def run_main(monkeypatch):
         monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
         monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
         monkeypatch.setattr(AnsibleModule, "warn", lambda self, warning: warnings.append(warning))
-        monkeypatch.setattr(module, "connect", lambda ansible_module: client)
+        monkeypatch.setattr(module, "connect", lambda ansible_module, params=None: client)
+        if hasattr(module, "open_client"):
+            # client may be {port: client} for a module that talks to several instances.
+            monkeypatch.setattr(module, "open_client",
+                                lambda params: client[params["login_port"]] if isinstance(client, dict) else client)
         with patch_module_args(args), pytest.raises(ModuleExit) as raised:
             module.main()
         return raised.value.result

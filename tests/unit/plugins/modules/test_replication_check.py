@@ -113,7 +113,9 @@ def test_a_connection_failure_at_the_end_is_reported(run_main, fake_client):
 def test_a_refused_login_is_not_retried(run_main, fake_client):
     client = fake_client(redis.exceptions.AuthenticationError("invalid username-password pair"))
     result = run_main(replication_check, dict(REPLICA, timeout=30), client)
-    assert result["msg"] == ("127.0.0.1:16479: cannot read INFO from 127.0.0.1:16479: invalid username-password pair")
+    assert result["msg"] == ("127.0.0.1:16479: cannot log in: invalid username-password pair. Check login_user and "
+                             "login_password. (after 0.0s, 1 attempt)")
+    assert result["attempts"] == 1
 
 
 @pytest.mark.parametrize("args, message", [
@@ -124,3 +126,51 @@ def test_a_refused_login_is_not_retried(run_main, fake_client):
 def test_invalid_arguments(run_main, fake_client, args, message):
     result = run_main(replication_check, args, fake_client("redis-7.0-replica.txt"))
     assert result["failed"] is True and result["msg"] == message
+
+
+# --- several instances in one call ---------------------------------------------------------------
+
+MASTER_AND_REPLICA = [
+    {"instance": "master", "login_port": 16379, "role": "master", "min_replicas": 1},
+    {"instance": "replica", "login_port": 16479, "role": "replica", "master_host": "127.0.0.1", "master_port": 16379},
+]
+
+
+def test_several_instances_pass_in_one_call(run_main, fake_client):
+    clients = {16379: fake_client("redis-7.0-master.txt"), 16479: fake_client("redis-7.0-replica.txt")}
+    result = run_main(replication_check, {"instances": MASTER_AND_REPLICA, "interval": 0.01}, clients)
+    assert result["failed"] is False and result["changed"] is False and result["mismatches"] == []
+    assert [entry["instance"] for entry in result["instances"]] == ["master", "replica"]
+    assert result["instances"][1]["state"]["master_link_status"] == "up"
+    assert result["instances"][0]["server"] == {"name": "redis", "version": "7.0.15"}
+
+
+def test_several_instances_wait_for_the_slowest_and_read_the_others_once(run_main, fake_client):
+    replica = fake_client("redis-7.0-replica-syncing.txt", "redis-7.0-replica-syncing.txt", "redis-7.0-replica.txt")
+    clients = {16379: fake_client("redis-7.0-master.txt"), 16479: replica}
+    result = run_main(replication_check, {"instances": MASTER_AND_REPLICA, "timeout": 5, "interval": 0.01}, clients)
+    assert result["failed"] is False
+    assert [entry["attempts"] for entry in result["instances"]] == [1, 3]
+
+
+def test_several_instances_fail_naming_each_one_that_differs(run_main, fake_client):
+    clients = {16379: fake_client("redis-7.0-master.txt"), 16479: fake_client("redis-7.0-replica-master-down.txt")}
+    instances = MASTER_AND_REPLICA + [dict(MASTER_AND_REPLICA[1], instance="replica2", login_port=16480)]
+    clients[16480] = fake_client(redis.exceptions.AuthenticationError("invalid username-password pair"))
+    result = run_main(replication_check, {"instances": instances, "timeout": 0}, clients)
+    assert result["failed"] is True
+    assert result["msg"].startswith("replica: master_link_status: expected up, found down")
+    assert " | replica2: cannot log in: invalid username-password pair" in result["msg"]
+    assert "master:" not in result["msg"]
+    assert [bool(entry["mismatches"]) for entry in result["instances"]] == [False, True, True]
+    assert result["mismatches"][0].startswith("replica: master_link_status")
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"instances": MASTER_AND_REPLICA, "role": "master"}, "mutually exclusive: role|instances"),
+    ({"instances": [{"role": "replica", "master_host": "127.0.0.1"}]}, "master_port"),
+    ({}, "one of the following is required: role, instances"),
+])
+def test_several_instances_invalid_arguments(run_main, fake_client, args, message):
+    result = run_main(replication_check, args, fake_client("redis-7.0-replica.txt"))
+    assert result["failed"] is True and message in result["msg"], result["msg"]
