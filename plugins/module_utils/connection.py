@@ -41,6 +41,23 @@ def connection_argument_spec():
     )
 
 
+def instance_connection_spec():
+    """The connection options an item of a module's O(instances) may set; unset ones default to
+    the module's top-level options (instance_params)."""
+    return dict(
+        login_host=dict(type="str"),
+        login_port=dict(type="int"),
+        login_unix_socket=dict(type="path"),
+        login_user=dict(type="str"),
+        login_password=dict(type="str", no_log=True),
+    )
+
+
+def instance_params(params, item):
+    """The module's params with what one item of O(instances) sets instead."""
+    return dict(params, **{key: value for key, value in item.items() if value is not None})
+
+
 def ensure_required_libs(module):
     """Fail with the standard message when redis-py is not importable on the managed host."""
     if redis is None:
@@ -91,6 +108,21 @@ def open_client(params):
     return client
 
 
+def login_error(client, params):
+    """Why the server of params does not answer client's PING (refused login, unreachable), or None."""
+    try:
+        client.ping()
+    except redis.AuthenticationError as exc:
+        return "Authentication to %s failed: %s. Check login_user and login_password." % (endpoint(params), exc)
+    except redis.ResponseError as exc:
+        if "NOAUTH" in str(exc):
+            return "%s requires authentication: set login_password." % endpoint(params)
+        return "%s refused PING: %s" % (endpoint(params), exc)
+    except redis.RedisError as exc:
+        return "Cannot connect to %s: %s" % (endpoint(params), exc)
+    return None
+
+
 def connect(module, params=None):
     """Return a redis.Redis client that has answered PING, or fail the module with the reason.
 
@@ -100,15 +132,7 @@ def connect(module, params=None):
     ensure_required_libs(module)
     params = module.params if params is None else params
     client = open_client(params)
-    try:
-        client.ping()
-    except redis.AuthenticationError as exc:
-        module.fail_json(msg="Authentication to %s failed: %s. Check login_user and login_password."
-                         % (endpoint(params), exc))
-    except redis.ResponseError as exc:
-        if "NOAUTH" in str(exc):
-            module.fail_json(msg="%s requires authentication: set login_password." % endpoint(params))
-        module.fail_json(msg="%s refused PING: %s" % (endpoint(params), exc))
-    except redis.RedisError as exc:
-        module.fail_json(msg="Cannot connect to %s: %s" % (endpoint(params), exc))
+    error = login_error(client, params)
+    if error:
+        module.fail_json(msg=error)
     return client

@@ -342,6 +342,8 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     connection_argument_spec,
     endpoint,
     ensure_required_libs,
+    instance_connection_spec,
+    instance_params,
     open_client,
     redis,
 )
@@ -472,7 +474,7 @@ def check_several(module):
     ensure_required_libs(module)
     instances, checks = [], []
     for item in module.params["instances"]:
-        params = dict(module.params, **{key: value for key, value in item.items() if value is not None})
+        params = instance_params(module.params, item)
         server = {}
         instances.append((item["instance"] or endpoint(params), params, server))
         checks.append((state_reader(open_client(params), server), expected_state(params)))
@@ -498,9 +500,7 @@ def main():
     argument_spec.update(expectation_spec())
     instance_spec = expectation_spec()
     instance_spec["role"]["required"] = True
-    instance_spec.update(instance=dict(type="str"), login_host=dict(type="str"), login_port=dict(type="int"),
-                         login_unix_socket=dict(type="path"), login_user=dict(type="str"),
-                         login_password=dict(type="str", no_log=True))
+    instance_spec.update(instance_connection_spec(), instance=dict(type="str"))
     argument_spec.update(
         instance=dict(type="str"),
         timeout=dict(type="float", default=30),

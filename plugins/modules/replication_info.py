@@ -36,6 +36,38 @@ options:
     type: list
     elements: str
     default: []
+  instances:
+    description:
+      - Several instances to read in one call, for example every instance of a host, so that one
+        module run does what took one per instance. Each item sets what differs from the top-level
+        options (its connection, its O(directives)).
+      - The results are in RV(instances). An instance that cannot be read (not running, a refused
+        login) does not fail the module; its result has an V(error) instead.
+    type: list
+    elements: dict
+    suboptions:
+      instance:
+        description: Name of the instance, returned with its result. Defaults to the endpoint.
+        type: str
+      login_host:
+        description: Host of the instance. Defaults to O(login_host).
+        type: str
+      login_port:
+        description: Port of the instance. Defaults to O(login_port).
+        type: int
+      login_unix_socket:
+        description: Unix socket of the instance. Defaults to O(login_unix_socket).
+        type: path
+      login_user:
+        description: ACL user to log in as. Defaults to O(login_user).
+        type: str
+      login_password:
+        description: Password to log in with. Defaults to O(login_password).
+        type: str
+      directives:
+        description: As O(directives). Defaults to O(directives).
+        type: list
+        elements: str
 notes:
   - The connecting user needs the C(INFO) command, and C(CONFIG) for O(directives).
 seealso:
@@ -64,18 +96,41 @@ EXAMPLES = r"""
 - name: Show them
   ansible.builtin.debug:
     msg: "{{ master_info.replication.replicas | map(attribute='ip') | list }}"
+
+- name: Read both instances in one call
+  redisops.redis.replication_info:
+    login_password: "{{ redis_password }}"
+    instances:
+      - {instance: master, login_port: 6379}
+      - {instance: replica, login_port: 6479}
+  register: both
+
+- name: Show the role of each, or why it could not be read
+  ansible.builtin.debug:
+    msg: "{{ both.instances | map(attribute='replication.role', default='unreadable') | list }}"
 """
 
 RETURN = r"""
+instances:
+  description:
+    - With O(instances), one result per instance, in order, with its V(instance) name and either
+      RV(server), RV(replication) and RV(unknown_directives) as described here, or V(error), why it
+      could not be read.
+  returned: when O(instances) is given
+  type: list
+  elements: dict
+  sample:
+    - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, unknown_directives: []}
+    - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Connection refused."}
 unknown_directives:
   description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
-  returned: success
+  returned: success, unless O(instances) is given
   type: list
   elements: str
   sample: [no-such-directive]
 server:
   description: The server software and its version.
-  returned: success
+  returned: success, unless O(instances) is given
   type: dict
   contains:
     name:
@@ -92,7 +147,7 @@ replication:
       does not report the field (for example C(master_host) on a master, C(master_sync_total_bytes)
       before Redis 6.2).
     - C(slave_*) fields are returned under C(replica_*) names, the role V(slave) as V(replica).
-  returned: success
+  returned: success, unless O(instances) is given
   type: dict
   contains:
     role:
@@ -232,6 +287,10 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     connect,
     connection_argument_spec,
     endpoint,
+    ensure_required_libs,
+    instance_connection_spec,
+    instance_params,
+    open_client,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
@@ -241,19 +300,51 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
 )
 
 
+def read(client, directives):
+    """server, replication and unknown_directives of the instance client talks to."""
+    server_text = client.info("server")
+    replication_text = client.info("replication")
+    unknown = [name for name in directives if not client.config_get(name)]
+    return dict(server=server_identity(parse_info(server_text)),
+                replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
+
+
+def read_several(module):
+    """One result per item of O(instances); one that cannot be read gets an error, the others are read."""
+    ensure_required_libs(module)
+    results = []
+    for item in module.params["instances"]:
+        params = instance_params(module.params, item)
+        name = item["instance"] or endpoint(params)
+        client = open_client(params)
+        try:
+            results.append(dict(read(client, params["directives"]), instance=name))
+        except redis.AuthenticationError as exc:
+            results.append(dict(instance=name, error="Authentication to %s failed: %s" % (endpoint(params), exc)))
+        except redis.RedisError as exc:
+            results.append(dict(instance=name, error="Cannot read INFO from %s: %s" % (endpoint(params), exc)))
+        finally:
+            client.close()
+    return results
+
+
 def main():
     argument_spec = connection_argument_spec()
-    argument_spec.update(directives=dict(type="list", elements="str", default=[]))
+    instance_spec = instance_connection_spec()
+    instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"))
+    argument_spec.update(
+        directives=dict(type="list", elements="str", default=[]),
+        instances=dict(type="list", elements="dict", options=instance_spec),
+    )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if module.params["instances"] is not None:
+        module.exit_json(changed=False, instances=read_several(module))
     client = connect(module)
     try:
-        server_text = client.info("server")
-        replication_text = client.info("replication")
-        unknown = [name for name in module.params["directives"] if not client.config_get(name)]
+        result = read(client, module.params["directives"])
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
-    module.exit_json(changed=False, server=server_identity(parse_info(server_text)),
-                     replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -47,8 +47,8 @@ options:
       - V(replica) makes it a replica of O(master_host):O(master_port) if it is not already.
       - Turning a master that holds keys into a replica replaces its data with the new master's;
         the module does it and returns a warning. Deciding whether that is safe is up to the caller.
+      - Required unless O(instances) is given.
     type: str
-    required: true
     choices: [master, replica]
   master_host:
     description:
@@ -121,6 +121,73 @@ options:
         type: list
         elements: str
         default: [+psync, +replconf, +ping]
+  instances:
+    description:
+      - Several instances to bring to their settings in one call, for example every instance of a
+        host, so that one module run does what took one per instance. Each item sets its
+        connection, O(role) and the settings of that instance; what it leaves unset is the
+        top-level option (O(previous_passwords) and O(keep_previous_passwords) are always the
+        top-level ones).
+      - An instance that fails (not running, a refused login or command) does not stop the others.
+        The module fails at the end, naming each instance that failed and, in RV(instances), what
+        was already applied to it.
+      - Mutually exclusive with O(role).
+    type: list
+    elements: dict
+    suboptions:
+      instance:
+        description: Name of the instance in messages and results. Defaults to the endpoint.
+        type: str
+      login_host:
+        description: Host of the instance. Defaults to O(login_host).
+        type: str
+      login_port:
+        description: Port of the instance. Defaults to O(login_port).
+        type: int
+      login_unix_socket:
+        description: Unix socket of the instance. Defaults to O(login_unix_socket).
+        type: path
+      login_user:
+        description: ACL user to log in as. Defaults to O(login_user).
+        type: str
+      login_password:
+        description: Password to log in with. Defaults to O(login_password).
+        type: str
+      role:
+        description: As O(role).
+        type: str
+        required: true
+        choices: [master, replica]
+      master_host:
+        description: As O(master_host). Required when O(instances[].role=replica).
+        type: str
+      master_port:
+        description: As O(master_port). Required when O(instances[].role=replica).
+        type: int
+      config:
+        description: As O(config). Defaults to O(config).
+        type: dict
+      secret_config:
+        description: As O(secret_config). Defaults to O(secret_config).
+        type: dict
+      acl_users:
+        description: As O(acl_users). Defaults to O(acl_users).
+        type: list
+        elements: dict
+        suboptions:
+          name:
+            description: Name of the user.
+            type: str
+            required: true
+          password:
+            description: Its only password.
+            type: str
+            required: true
+          rules:
+            description: Its command rules; it has no key patterns.
+            type: list
+            elements: str
+            default: [+psync, +replconf, +ping]
 notes:
   - The connecting user needs the C(INFO), C(CONFIG) and C(REPLICAOF) commands (C(SLAVEOF) before Redis 5),
     and C(ACL) for O(acl_users) and, on Redis 6 or later, when O(secret_config) sets C(requirepass).
@@ -172,6 +239,24 @@ EXAMPLES = r"""
     secret_config:
       requirepass: "{{ redis_new_password }}"
 
+- name: Bring both instances of the host to their settings in one call
+  redisops.redis.runtime_config:
+    login_password: "{{ redis_password }}"
+    secret_config:
+      requirepass: "{{ redis_password }}"
+    instances:
+      - {instance: master, login_port: 6379, role: master}
+      - instance: replica
+        login_port: 6479
+        role: replica
+        master_host: 127.0.0.1
+        master_port: 6379
+        config:
+          replica-read-only: "yes"
+        secret_config:
+          requirepass: "{{ redis_password }}"
+          masterauth: "{{ redis_password }}"
+
 - name: Check, changing nothing, that the live settings are as desired
   redisops.redis.runtime_config:
     login_password: "{{ redis_password }}"
@@ -188,11 +273,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+instances:
+  description:
+    - With O(instances), one result per instance, in order, with its V(instance) name, V(changed),
+      RV(commands) and, in diff mode, RV(diff) as described here; one that failed also has
+      V(failed) and V(msg).
+  returned: when O(instances) is given
+  type: list
+  elements: dict
+  sample:
+    - {instance: master, changed: false, commands: []}
+    - {instance: replica, changed: true, commands: ["REPLICAOF 10.0.0.12 6379"]}
 commands:
   description:
     - The commands run, in order, or that would be run in check mode. Secret values are masked.
     - Empty when the instance already has the desired settings.
-  returned: always
+  returned: unless O(instances) is given
   type: list
   elements: str
   sample:
@@ -204,7 +300,7 @@ diff:
     - Every managed setting before and after, by the name the server knows it (C(replicaof) or
       C(slaveof) for the replication source, V(no one) for a master). Secrets are shown as
       V(********), with V((changed)) or V((unchanged)) after.
-  returned: in diff mode
+  returned: in diff mode, unless O(instances) is given
   type: dict
   sample:
     before:
@@ -221,10 +317,13 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     client_kwargs,
-    connect,
     connection_argument_spec,
     endpoint,
     ensure_required_libs,
+    instance_connection_spec,
+    instance_params,
+    login_error,
+    open_client,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, server_identity
@@ -238,8 +337,16 @@ from ansible_collections.redisops.redis.plugins.module_utils.runtime_config impo
 )
 
 
+class InstanceError(Exception):
+    """One instance could not be brought to its settings; done lists the commands already run on it."""
+
+    def __init__(self, msg, done=()):
+        super().__init__(msg)
+        self.done = list(done)
+
+
 def password_rejected(params, password):
-    """True when the server refuses to authenticate with password (other errors are connect()'s to report)."""
+    """True when the server refuses to authenticate with password (other errors are login()'s to report)."""
     probe = redis.Redis(**client_kwargs(dict(params, login_password=password)))
     try:
         probe.ping()
@@ -252,98 +359,150 @@ def password_rejected(params, password):
     return False
 
 
-def connect_trying_previous_passwords(module):
-    """connect() with login_password or, when the server rejects it, the first accepted previous password.
+def login(params):
+    """A client that answered PING, logged in with login_password or, when the server rejects it,
+    the first accepted previous password. Raises InstanceError.
 
     While requirepass is being changed the server still has an old password; the new one is
     accepted once this module has set it.
     """
-    previous = module.params["previous_passwords"]
+    previous = params["previous_passwords"]
     if previous:
-        ensure_required_libs(module)
-        for password in [module.params["login_password"]] + previous:
-            if not password_rejected(module.params, password):
-                module.params["login_password"] = password
+        for password in [params["login_password"]] + previous:
+            if not password_rejected(params, password):
+                params = dict(params, login_password=password)
                 break
         else:
-            module.fail_json(msg="%s rejected login_password and all %d previous_passwords. Check login_user and the "
-                                 "passwords." % (endpoint(module.params), len(previous)))
-    return connect(module)
+            raise InstanceError("%s rejected login_password and all %d previous_passwords. Check login_user and the "
+                                "passwords." % (endpoint(params), len(previous)))
+    client = open_client(params)
+    error = login_error(client, params)
+    if error:
+        raise InstanceError(error)
+    return client
 
 
-def read_current(module, client):
-    """Server name and version, parsed INFO replication and keyspace, and CONFIG GET of each desired directive."""
+def read_current(params, client):
+    """Server name and version, parsed INFO replication and keyspace, CONFIG GET of each desired
+    directive, and ACL GETUSER of the users the plan compares."""
     try:
         server = server_identity(parse_info(client.info("server")))
         current_config = {}
-        for setting in desired_settings(module.params, server["version"]):
+        for setting in desired_settings(params, server["version"]):
             current_config[setting.name] = client.config_get(setting.name).get(setting.name)
         replication = parse_info(client.info("replication"))
         keyspace = parse_info(client.info("keyspace"))
         acl_users = {}
         if major_version(server["version"]) >= 6:
-            for user in module.params["acl_users"]:
+            for user in params["acl_users"]:
                 acl_users[user["name"]] = client.acl_getuser(user["name"])
-            if module.params["secret_config"].get("requirepass"):
+            if params["secret_config"].get("requirepass"):
                 acl_users["default"] = client.acl_getuser("default")
     except redis.RedisError as exc:
-        module.fail_json(msg="Cannot read the current settings of %s: %s" % (endpoint(module.params), exc))
+        raise InstanceError("Cannot read the current settings of %s: %s" % (endpoint(params), exc))
     return server, replication, keyspace, current_config, acl_users
 
 
-def apply(module, client, commands):
-    """Run the planned commands in order; on a refusal, fail saying which ones already ran."""
+def apply(params, client, commands):
+    """Run the planned commands in order; on a refusal, raise InstanceError saying which ones already ran."""
     done = []
     for command in commands:
         try:
             client.execute_command(*command.args)
         except redis.RedisError as exc:
-            module.fail_json(msg="%s refused %s: %s. Applied before it: %s."
-                             % (endpoint(module.params), command.text, exc, "; ".join(done) or "nothing"),
-                             commands=done)
+            raise InstanceError("%s refused %s: %s. Applied before it: %s."
+                                % (endpoint(params), command.text, exc, "; ".join(done) or "nothing"), done)
         done.append(command.text)
+
+
+def configure(params, check_mode, diff_mode):
+    """Bring the instance of params to its settings (or only plan it in check mode): the result of that
+    instance, with warnings. Raises InstanceError."""
+    try:
+        check_options(params["config"], params["secret_config"])
+    except PlanError as exc:
+        raise InstanceError(str(exc))
+    client = login(params)
+    try:
+        server, replication, keyspace, current_config, acl_users = read_current(params, client)
+        try:
+            changes = plan(server, replication, keyspace, current_config, params, acl_users)
+        except PlanError as exc:
+            raise InstanceError("%s: %s" % (endpoint(params), exc))
+        if not check_mode:
+            apply(params, client, changes.commands)
+    finally:
+        client.close()
+    result = dict(changed=bool(changes.commands), commands=[command.text for command in changes.commands],
+                  warnings=changes.warnings)
+    if diff_mode:
+        result["diff"] = changes.diff
+    return result
+
+
+def configure_several(module):
+    """configure() each item of O(instances), going on after one fails; fails at the end naming them."""
+    results = []
+    for item in module.params["instances"]:
+        params = instance_params(module.params, item)
+        name = item["instance"] or endpoint(params)
+        try:
+            result = configure(params, module.check_mode, module._diff)
+        except InstanceError as exc:
+            result = dict(changed=bool(exc.done), commands=exc.done, failed=True, msg=str(exc), warnings=[])
+        for warning in result.pop("warnings"):
+            module.warn("%s: %s" % (name, warning))
+        results.append(dict(result, instance=name))
+    changed = any(result["changed"] for result in results)
+    failed = ["%s: %s" % (result["instance"], result["msg"]) for result in results if result.get("failed")]
+    if failed:
+        module.fail_json(msg=" | ".join(failed), changed=changed, instances=results)
+    module.exit_json(changed=changed, instances=results)
 
 
 def main():
     argument_spec = connection_argument_spec()
-    argument_spec.update(
-        role=dict(type="str", required=True, choices=["master", "replica"]),
+    replication_spec = dict(
+        role=dict(type="str", choices=["master", "replica"]),
         master_host=dict(type="str"),
         master_port=dict(type="int"),
+        config=dict(type="dict"),
+        secret_config=dict(type="dict", no_log=True),
+    )
+    acl_user_spec = dict(
+        name=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        rules=dict(type="list", elements="str", default=list(REPLICATION_RULES)),
+    )
+    instance_spec = dict(replication_spec, instance=dict(type="str"), **instance_connection_spec())
+    instance_spec.update(role=dict(replication_spec["role"], required=True),
+                         acl_users=dict(type="list", elements="dict", options=acl_user_spec))
+    argument_spec.update(replication_spec)
+    argument_spec.update(
         config=dict(type="dict", default={}),
         secret_config=dict(type="dict", default={}, no_log=True),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
         keep_previous_passwords=dict(type="bool", default=False),
-        acl_users=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            password=dict(type="str", required=True, no_log=True),
-            rules=dict(type="list", elements="str", default=list(REPLICATION_RULES)),
-        )),
+        acl_users=dict(type="list", elements="dict", default=[], options=acl_user_spec),
+        instances=dict(type="list", elements="dict", options=instance_spec,
+                       required_if=[("role", "replica", ("master_host", "master_port"))]),
     )
     module = AnsibleModule(
         argument_spec=argument_spec,
         required_if=[("role", "replica", ("master_host", "master_port"))],
+        required_one_of=[("role", "instances")],
+        mutually_exclusive=[("role", "instances")],
         supports_check_mode=True,
     )
+    ensure_required_libs(module)
+    if module.params["instances"] is not None:
+        configure_several(module)
     try:
-        check_options(module.params["config"], module.params["secret_config"])
-    except PlanError as exc:
-        module.fail_json(msg=str(exc))
-
-    client = connect_trying_previous_passwords(module)
-    server, replication, keyspace, current_config, acl_users = read_current(module, client)
-    try:
-        changes = plan(server, replication, keyspace, current_config, module.params, acl_users)
-    except PlanError as exc:
-        module.fail_json(msg="%s: %s" % (endpoint(module.params), exc))
-
-    for warning in changes.warnings:
+        result = configure(module.params, module.check_mode, module._diff)
+    except InstanceError as exc:
+        module.fail_json(msg=str(exc), commands=exc.done)
+    for warning in result.pop("warnings"):
         module.warn(warning)
-    if not module.check_mode:
-        apply(module, client, changes.commands)
-    result = dict(changed=bool(changes.commands), commands=[command.text for command in changes.commands])
-    if module._diff:
-        result["diff"] = changes.diff
     module.exit_json(**result)
 
 

@@ -33,6 +33,13 @@ class FakeClient:
         self.text = None
         self.sections = []
 
+    def config_get(self, name):
+        """Every directive is known but those named no-such-*."""
+        return {} if name.startswith("no-such-") else {name: ""}
+
+    def close(self):
+        self.closed = True
+
     def info(self, section):
         self.sections.append(section)
         if section == "server":

@@ -31,3 +31,21 @@ def test_a_refused_info_fails_naming_the_endpoint(run_main, fake_client):
     assert result["failed"] is True
     assert result["msg"] == ("Cannot read INFO from 10.0.0.3:6379: this user has no permissions to run the 'info' "
                              "command")
+
+
+def test_several_instances_in_one_call_each_read_or_with_its_error(run_main, fake_client):
+    clients = {16379: fake_client("redis-7.0-master.txt"), 16479: fake_client("redis-7.0-replica.txt"),
+               16480: fake_client(redis.exceptions.ConnectionError("Connection refused."))}
+    args = {"login_password": "secret", "directives": ["maxmemory"], "instances": [
+        {"instance": "master", "login_port": 16379, "directives": ["no-such-directive", "maxmemory"]},
+        {"instance": "replica", "login_port": 16479},
+        {"login_port": 16480},
+    ]}
+    result = run_main(replication_info, args, clients)
+    assert result["failed"] is False and result["changed"] is False
+    master, replica, stopped = result["instances"]
+    assert master["instance"] == "master" and master["replication"]["role"] == "master"
+    assert master["unknown_directives"] == ["no-such-directive"] and replica["unknown_directives"] == []
+    assert replica["replication"]["master_link_status"] == "up" and replica["server"]["version"] == "7.0.15"
+    assert stopped == {"instance": "127.0.0.1:16480", "error": "Cannot read INFO from 127.0.0.1:16480: Connection refused."}
+    assert all(client.closed for client in clients.values())

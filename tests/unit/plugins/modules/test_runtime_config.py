@@ -50,9 +50,13 @@ class FakeClient:
         self.executed.append(args)
         return "OK"
 
+    def close(self):
+        pass
+
 
 def run(monkeypatch, capsys, client, **args):
-    monkeypatch.setattr(runtime_config, "connect", lambda module: client)
+    monkeypatch.setattr(runtime_config, "login", lambda params: client if not isinstance(client, dict)
+                        else client[params["login_port"]])
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             runtime_config.main()
@@ -91,3 +95,25 @@ def test_valkey_gets_replicaof_and_is_named_in_errors(monkeypatch, capsys):
     assert promoted["commands"] == ["REPLICAOF NO ONE"]
     assert "valkey 8.1.1 does not know the directive(s) no-such-directive" in failed["msg"]
     assert client.executed == [("REPLICAOF", "NO", "ONE")]
+
+
+def test_several_instances_in_one_call_go_on_after_one_fails(monkeypatch, capsys):
+    clients = {6380: FakeClient(VALKEY_REPLICA, {"replica-read-only": "yes"}),
+               6381: FakeClient(VALKEY_REPLICA, {}),
+               6382: FakeClient(REDIS_4_REPLICA, {"masterauth": ""})}
+    result = run(monkeypatch, capsys, clients, secret_config={"masterauth": "pw-4f1a"}, instances=[
+        {"instance": "promoted", "login_port": 6380, "role": "master", "config": {"replica-read-only": "yes"},
+         "secret_config": {}},
+        {"instance": "unknown", "login_port": 6381, "role": "master", "config": {"no-such-directive": "1"},
+         "secret_config": {}},
+        {"instance": "old", "login_port": 6382, "role": "replica", "master_host": "127.0.0.1", "master_port": 6380},
+    ])
+    promoted, unknown, old = result["instances"]
+    assert result["failed"] is True and result["changed"] is True
+    assert result["msg"].startswith("unknown: 127.0.0.1:6381: valkey 8.1.1 does not know the directive(s) "
+                                    "no-such-directive: CONFIG GET returned nothing.")
+    assert (promoted["instance"], promoted["commands"]) == ("promoted", ["REPLICAOF NO ONE"])
+    assert unknown["failed"] is True and unknown["commands"] == []
+    assert old["commands"] == ["CONFIG SET masterauth ********", "SLAVEOF 127.0.0.1 6380"]
+    assert clients[6382].executed[-1] == ("SLAVEOF", "127.0.0.1", "6380")
+    assert "pw-4f1a" not in json.dumps(result)
