@@ -309,7 +309,7 @@ def measure_replica_start(bed, replica, master_port, mode, timeout=600):
         check_task = "Wait until the replica's link to its master is up"
     else:
         seconds, stdout = bed.site(timing_file=timing_file)
-        check_task = "Check the replication state of each instance"
+        check_task = "Check the replication state of the instances"
     watcher.join(timeout)
     events = read_timing(timing_file)
     passed = [event for event in events if event["task"].endswith(check_task)

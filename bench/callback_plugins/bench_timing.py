@@ -57,7 +57,14 @@ class CallbackModule(CallbackBase):
             item = item.get("name", str(item))
         self._write(event=event, task=result._task.get_name(), host=result._host.get_name(),
                     item=item, changed=bool(result._result.get("changed")),
-                    elapsed=result._result.get("elapsed"), progress=result._result.get("progress"))
+                    elapsed=result._result.get("elapsed"), progress=self._progress(result._result))
+
+    @staticmethod
+    def _progress(result):
+        """replication_check's sync progress: its own, or that of each of its instances."""
+        if "instances" in result:
+            return [sample for instance in result["instances"] for sample in instance.get("progress") or []]
+        return result.get("progress")
 
     def v2_runner_on_ok(self, result):
         self._result("ok", result)

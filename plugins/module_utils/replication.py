@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections import namedtuple
 
 # Before 6.2 a replica that has not been connected since it started reports "now - 0", the Unix
 # time, as master_link_down_since_seconds; 6.2 and later report -1. No real outage lasts 30 years.
@@ -350,17 +351,34 @@ def wait_for_state(fetch, expected, timeout, interval, clock=time.monotonic, sle
     return wait_for_states([(fetch, expected)], timeout, interval, clock, sleep, resolve)[0]
 
 
+# One result of wait_for_states(): progress lists the full sync's advance while it was waited for.
+Reading = namedtuple("Reading", "state mismatches elapsed attempts progress")
+# At most one progress sample a second, and never more than an hour's worth.
+PROGRESS_EVERY = 1.0
+PROGRESS_MAX = 3600
+
+
+def sync_progress(state, elapsed):
+    """A progress sample of a replica's full sync in progress, or None."""
+    if state is None or not state["master_sync_in_progress"]:
+        return None
+    return dict(elapsed=round(elapsed, 1), read_bytes=state["master_sync_read_bytes"],
+                total_bytes=state["master_sync_total_bytes"], percent=state["master_sync_percent"])
+
+
 def wait_for_states(checks, timeout, interval, clock=time.monotonic, sleep=time.sleep, resolve=resolve_host):
     """wait_for_state() for several instances at once: checks is a list of (fetch, expected).
 
     Each round reads every instance that does not match yet; it stops when all match or timeout
     seconds have passed. fetch() raising CheckRefused (a refused login: waiting does not help)
-    ends that instance's polling with the message as its mismatch. Returns one (state,
-    mismatches, elapsed, attempts) per check, in order; elapsed is when its last reading ended.
+    ends that instance's polling with the message as its mismatch. Returns one Reading per check,
+    in order; elapsed is when its last reading ended; progress holds samples (sync_progress) of a
+    full sync seen while waiting, one a second at most.
     """
     start = clock()
-    results = [(None, [], 0.0, 0)] * len(checks)
+    results = [Reading(None, [], 0.0, 0, [])] * len(checks)
     attempts = [0] * len(checks)
+    progress = [[] for _ in checks]
     pending = list(range(len(checks)))
     while True:
         for index in list(pending):
@@ -374,7 +392,12 @@ def wait_for_states(checks, timeout, interval, clock=time.monotonic, sleep=time.
                 state, mismatches = None, ["cannot connect: %s" % exc]
             except CheckRefused as exc:
                 state, mismatches, final = None, [str(exc)], True
-            results[index] = (state, mismatches, clock() - start, attempts[index])
+            now = clock() - start
+            sample = sync_progress(state, now)
+            if sample and len(progress[index]) < PROGRESS_MAX and (
+                    not progress[index] or now - progress[index][-1]["elapsed"] >= PROGRESS_EVERY):
+                progress[index].append(sample)
+            results[index] = Reading(state, mismatches, now, attempts[index], progress[index])
             if not mismatches or final:
                 pending.remove(index)
         elapsed = clock() - start

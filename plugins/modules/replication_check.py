@@ -311,6 +311,20 @@ attempts:
   returned: always
   type: int
   sample: 7
+progress:
+  description:
+    - The advance of a replica's full sync while the module waited for it, at most one sample a
+      second; empty when no sync was in progress. Each has V(elapsed) (seconds since the module
+      started), V(read_bytes), V(total_bytes) (V(-1) while the master streams a diskless sync of
+      unknown size) and V(percent) (V(null) when the size is unknown), from C(master_sync_read_bytes)
+      and C(master_sync_total_bytes) (Redis 6.2 and later).
+    - With O(instances), in each instance's result.
+  returned: unless O(instances) is given
+  type: list
+  elements: dict
+  sample:
+    - {elapsed: 0.2, read_bytes: 104857600, total_bytes: 1073741824, percent: 9.77}
+    - {elapsed: 1.2, read_bytes: 629145600, total_bytes: 1073741824, percent: 58.59}
 link_down_reason:
   description: The last replication error in O(log_file), when a replica's link is down at the end.
   returned: when a replica's link is down and O(log_file) names a log with a replication error
@@ -319,7 +333,7 @@ link_down_reason:
 instances:
   description:
     - With O(instances), one result per instance, in order. Each has RV(state), RV(server),
-      RV(mismatches), RV(elapsed), RV(attempts) and RV(link_down_reason) as above for that
+      RV(mismatches), RV(elapsed), RV(attempts), RV(progress) and RV(link_down_reason) as above for that
       instance, its V(instance) name and, when it does not match, its V(msg).
   returned: when O(instances) is given
   type: list
@@ -436,8 +450,9 @@ def explain_link_down(module, path, state):
 
 def outcome(module, name, params, reading):
     """The result of one instance's check: a dict with msg (and link_down_reason) when it failed."""
-    state, mismatches, elapsed, attempts = reading
-    result = dict(state=state, mismatches=mismatches, elapsed=round(elapsed, 2), attempts=attempts)
+    state, mismatches, elapsed, attempts, progress = reading
+    result = dict(state=state, mismatches=mismatches, elapsed=round(elapsed, 2), attempts=attempts,
+                  progress=progress)
     if not mismatches:
         return result
     msg = "%s: %s (after %.1fs, %d attempt%s)" % (
