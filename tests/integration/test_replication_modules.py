@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
 
 from harness import run_module, wait_until
 
@@ -179,3 +180,19 @@ def test_one_call_checks_several_instances_and_names_each_that_differs(redis_ser
     assert "Last replication error in %s" % broken.log_file in result["msg"]
     assert [bool(entry["mismatches"]) for entry in result["instances"]] == [False, False, True]
     assert PASSWORD not in str(result.get("invocation", ""))
+
+
+def test_the_check_reports_the_progress_of_the_full_sync_it_waits_for(redis_server):
+    master = redis_server(password=PASSWORD)
+    # 64 MiB the replica must load: a full sync that takes more than one reading.
+    client = master.client()
+    for index in range(64):
+        client.set("big:%d" % index, os.urandom(1024 * 1024))
+    replica = redis_server(password=PASSWORD, args=["--replicaof", "127.0.0.1", str(master.port),
+                                                    "--masterauth", PASSWORD])
+    result = run_module("replication_check", check_replica(master, replica, timeout=60, interval=0.05))
+    assert not result.get("failed"), result["msg"]
+    assert result["progress"], "no progress sampled while the full sync ran"
+    sample = result["progress"][-1]
+    assert set(sample) == {"elapsed", "read_bytes", "total_bytes", "percent"}
+    assert [s["elapsed"] for s in result["progress"]] == sorted(s["elapsed"] for s in result["progress"])
