@@ -378,7 +378,7 @@ def wait_for_states(checks, timeout, interval, clock=time.monotonic, sleep=time.
     start = clock()
     results = [Reading(None, [], 0.0, 0, [])] * len(checks)
     attempts = [0] * len(checks)
-    progress = [[] for _ in checks]
+    progress = [[] for check in checks]
     pending = list(range(len(checks)))
     while True:
         for index in list(pending):

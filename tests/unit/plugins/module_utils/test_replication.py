@@ -324,7 +324,7 @@ def fetcher(*outcomes):
 def test_wait_returns_at_the_first_match():
     time = FakeTime()
     fetch = fetcher("redis-7.0-replica-auth-failed.txt", "redis-7.0-replica-syncing.txt", "redis-7.0-replica.txt")
-    state, mismatches, elapsed, attempts, _ = wait_for_state(fetch, REPLICA, 30, 0.5, time.clock, time.sleep, no_dns)
+    state, mismatches, elapsed, attempts, progress = wait_for_state(fetch, REPLICA, 30, 0.5, time.clock, time.sleep, no_dns)
     assert (mismatches, elapsed, attempts) == ([], 1.0, 3)
     assert state["master_link_status"] == "up"
 
@@ -332,7 +332,7 @@ def test_wait_returns_at_the_first_match():
 def test_wait_gives_up_at_the_timeout_with_the_last_mismatches():
     time = FakeTime()
     fetch = fetcher("redis-7.0-replica-master-down.txt")
-    state, mismatches, elapsed, attempts, _ = wait_for_state(fetch, REPLICA, 1.75, 0.5, time.clock, time.sleep, no_dns)
+    state, mismatches, elapsed, attempts, progress = wait_for_state(fetch, REPLICA, 1.75, 0.5, time.clock, time.sleep, no_dns)
     assert mismatches == ["master_link_status: expected up, found down (down for 3s), replica at offset 128"]
     # Never sleeps past the deadline, and makes a last attempt at it.
     assert (elapsed, attempts) == (1.75, 5)
@@ -350,7 +350,7 @@ def test_wait_with_no_timeout_tries_once():
 def test_wait_retries_connection_failures():
     time = FakeTime()
     fetch = fetcher(ConnectionFailed("Connection refused"), "redis-7.0-replica.txt")
-    state, mismatches, elapsed, attempts, _ = wait_for_state(fetch, REPLICA, 5, 0.2, time.clock, time.sleep, no_dns)
+    state, mismatches, elapsed, attempts, progress = wait_for_state(fetch, REPLICA, 5, 0.2, time.clock, time.sleep, no_dns)
     assert (mismatches, attempts) == ([], 2)
 
 
@@ -366,7 +366,7 @@ def test_wait_samples_the_progress_of_a_full_sync_once_a_second():
 def test_wait_reports_a_connection_failure_at_the_end():
     time = FakeTime()
     fetch = fetcher("redis-7.0-replica-master-down.txt", ConnectionFailed("Connection refused"))
-    state, mismatches, elapsed, attempts, _ = wait_for_state(fetch, REPLICA, 1, 0.5, time.clock, time.sleep, no_dns)
+    state, mismatches, elapsed, attempts, progress = wait_for_state(fetch, REPLICA, 1, 0.5, time.clock, time.sleep, no_dns)
     assert (state, mismatches, attempts) == (None, ["cannot connect: Connection refused"], 3)
 
 
