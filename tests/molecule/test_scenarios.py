@@ -15,6 +15,7 @@ Full molecule output goes to tests/output/molecule/NAME.log.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -105,6 +106,22 @@ def destroy(scenario, glob):
     assert code == 0, "molecule destroy -s %s failed:\n%s" % (scenario, tail(output))
 
 
+@contextlib.contextmanager
+def converged_variant(scenario):
+    """A variant under tests/molecule/scenarios converged from scratch (a left-over state would
+    have molecule skip create for containers that are gone); destroyed whatever happens."""
+    log = os.path.join(LOG_DIR, scenario + ".log")
+    if os.path.exists(log):
+        os.unlink(log)
+    try:
+        destroy(scenario, VARIANT_GLOB)
+        code, output = molecule(["converge", "-s", scenario], VARIANT_GLOB, scenario)
+        assert code == 0, "converge of the %s variant failed (full output in %s):\n%s" % (scenario, log, tail(output, 200))
+        yield log
+    finally:
+        destroy(scenario, VARIANT_GLOB)
+
+
 @pytest.mark.usefixtures("docker_engine")
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario(scenario):
@@ -128,15 +145,7 @@ def test_verify_names_the_replica_with_a_wrong_masterauth():
     replicas) with masterauth wrong on redisops-broken-3 only.
     """
     scenario = "broken_masterauth"
-    log = os.path.join(LOG_DIR, scenario + ".log")
-    if os.path.exists(log):
-        os.unlink(log)
-    try:
-        # From scratch: a left-over state would have molecule skip create for containers that are gone.
-        destroy(scenario, VARIANT_GLOB)
-        code, output = molecule(["converge", "-s", scenario], VARIANT_GLOB, scenario)
-        assert code == 0, "converge of the broken variant failed, so verify was not reached:\n%s" % tail(output, 200)
-
+    with converged_variant(scenario):
         code, output = molecule(["verify", "-s", scenario], VARIANT_GLOB, scenario)
         assert code != 0, "verify passed although redisops-broken-3 has a wrong masterauth:\n%s" % tail(output, 200)
         flat = re.sub(r"\s+", " ", output)
@@ -149,8 +158,6 @@ def test_verify_names_the_replica_with_a_wrong_masterauth():
         assert re.search(r"Last replication error in /var/log/redis/redis-main\.log: [^']*(AUTH|WRONGPASS|invalid password)",
                          flat), flat[-6000:]
         assert "redisops-broken-2:main: master_link_status" not in flat, flat[-6000:]
-    finally:
-        destroy(scenario, VARIANT_GLOB)
 
 
 @pytest.mark.usefixtures("docker_engine")
@@ -162,18 +169,9 @@ def test_a_network_cut_is_reported_then_healed_by_a_partial_resync():
     asserts each step itself.
     """
     scenario = "network_cut"
-    log = os.path.join(LOG_DIR, scenario + ".log")
-    if os.path.exists(log):
-        os.unlink(log)
-    try:
-        destroy(scenario, VARIANT_GLOB)
-        code, output = molecule(["converge", "-s", scenario], VARIANT_GLOB, scenario)
-        assert code == 0, "converge of the network_cut variant failed:\n%s" % tail(output, 200)
-
+    with converged_variant(scenario) as log:
         code, output = molecule(["side-effect", "-s", scenario], VARIANT_GLOB, scenario)
         assert code == 0, "the network cut was not reported or not healed (full output in %s):\n%s" % (log, tail(output, 200))
         flat = re.sub(r"\s+", " ", output)
         assert "master_link_status: expected up, found down (down for" in flat, flat[-6000:]
         assert "backlog holds offsets" in flat, flat[-6000:]
-    finally:
-        destroy(scenario, VARIANT_GLOB)
