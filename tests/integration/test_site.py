@@ -270,6 +270,12 @@ def test_a_promoted_replica_that_took_writes_is_not_demoted(bed, deployed):
     ([{"name": "master", "port": 1}, {"name": "other", "port": 1}], "port", ["used twice"]),
     ([{"name": "master", "port": 1, "replicaof": "localhost:master"}], "replicaof", ["itself"]),
     ([{"name": "master", "port": 1, "replicaof": "nowhere:main"}], "replicaof", ["nowhere"]),
+    ([{"name": "master", "port": 1}, {"name": "master", "port": 2}], "name", ["master"]),
+    ([{"name": "a", "port": 1, "replicaof": "localhost:b"}, {"name": "b", "port": 2, "replicaof": "localhost:a"}],
+     "replicaof", ["cycle", "localhost:a -> localhost:b -> localhost:a"]),
+    ([{"name": "master", "port": 1, "replica_read_only": False}], "replica_read_only", ["master", "Fix:"]),
+    ([{"name": "master", "port": 1, "password": "two\nlines"}], "password", ["line break"]),
+    ([{"name": "master", "port": 1, "config": {"dir": "/tmp"}}], "config", ["dir"]),
 ])
 def test_bad_input_fails_before_anything_changes(bed, deployed, instances, variable, words):
     run_ids = bed.run_id(bed.master_port), bed.run_id(bed.replica_port)
@@ -278,4 +284,18 @@ def test_bad_input_fails_before_anything_changes(bed, deployed, instances, varia
     assert recap(proc)[1] == 0, show(proc)
     out = proc.stdout + proc.stderr
     assert variable in out and all(word in out for word in words), show(proc)
+    assert (bed.run_id(bed.master_port), bed.run_id(bed.replica_port)) == run_ids
+
+
+def test_an_unknown_directive_is_refused_before_any_file_changes(bed, deployed):
+    """Even for a new instance: the host's running instances are asked about every extra directive."""
+    run_ids = bed.run_id(bed.master_port), bed.run_id(bed.replica_port)
+    files = sorted(os.listdir(bed.path("etc")))
+    instances = bed.instances + [{"name": "extra", "port": 1, "config": {"no-such-directive": "1"}}]
+    proc = bed.site(inventory=bed.variant("unknown-directive", instances=instances))
+    assert proc.returncode != 0, show(proc)
+    assert recap(proc)[1] == 0, show(proc)
+    out = " ".join(proc.stdout.split())
+    assert "Instance 'extra' of host 'localhost': redis" in out and "does not know no-such-directive" in out, show(proc)
+    assert sorted(os.listdir(bed.path("etc"))) == files
     assert (bed.run_id(bed.master_port), bed.run_id(bed.replica_port)) == run_ids
