@@ -16,8 +16,11 @@ run: venv
 verify: venv
 	$(BIN)/ansible-playbook playbooks/verify.yml
 
-## test: the whole suite (units, integration on real servers, ansible-lint, ansible-test sanity)
+## test: the whole suite (units, integration on real servers, molecule, ansible-lint, ansible-test sanity)
+# Docker and the molecule virtualenv are set up first; where that is impossible the molecule tests
+# say why and are skipped (or fail, with CI=true).
 test: deps venv
+	-$(MAKE) --no-print-directory molecule-env
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 units: venv
