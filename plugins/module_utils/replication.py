@@ -376,14 +376,11 @@ def wait_for_states(checks, timeout, interval, clock=time.monotonic, sleep=time.
     full sync seen while waiting, one a second at most.
     """
     start = clock()
-    results = [Reading(None, [], 0.0, 0, [])] * len(checks)
-    attempts = [0] * len(checks)
-    progress = [[] for check in checks]
+    results = [Reading(None, [], 0.0, 0, []) for check in checks]
     pending = list(range(len(checks)))
     while True:
         for index in list(pending):
             fetch, expected = checks[index]
-            attempts[index] += 1
             final = False
             try:
                 state = fetch()
@@ -393,11 +390,11 @@ def wait_for_states(checks, timeout, interval, clock=time.monotonic, sleep=time.
             except CheckRefused as exc:
                 state, mismatches, final = None, [str(exc)], True
             now = clock() - start
+            progress = results[index].progress
             sample = sync_progress(state, now)
-            if sample and len(progress[index]) < PROGRESS_MAX and (
-                    not progress[index] or now - progress[index][-1]["elapsed"] >= PROGRESS_EVERY):
-                progress[index].append(sample)
-            results[index] = Reading(state, mismatches, now, attempts[index], progress[index])
+            if sample and len(progress) < PROGRESS_MAX and (not progress or now - progress[-1]["elapsed"] >= PROGRESS_EVERY):
+                progress.append(sample)
+            results[index] = Reading(state, mismatches, now, results[index].attempts + 1, progress)
             if not mismatches or final:
                 pending.remove(index)
         elapsed = clock() - start

@@ -316,7 +316,6 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    client_kwargs,
     connection_argument_spec,
     endpoint,
     ensure_required_libs,
@@ -347,7 +346,7 @@ class InstanceError(Exception):
 
 def password_rejected(params, password):
     """True when the server refuses to authenticate with password (other errors are login()'s to report)."""
-    probe = redis.Redis(**client_kwargs(dict(params, login_password=password)))
+    probe = open_client(dict(params, login_password=password))
     try:
         probe.ping()
     except redis.AuthenticationError:
