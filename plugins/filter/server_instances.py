@@ -22,7 +22,10 @@ description:
     instance, a host outside the play, a host with several instances without C(:INSTANCE), the
     instance itself, or forming a cycle; C(replica_read_only) on a master; passwords with a line
     break or NUL; a non-loopback C(bind) without a password unless C(redis_server_allow_no_password);
-    directives the role writes itself (C(port), C(requirepass), C(replicaof), ...) in C(config)."
+    directives the role writes itself (C(port), C(requirepass), C(replicaof), ...) in C(config), and
+    those that change who may log in or where the data goes (C(aclfile), C(user), C(rename-command),
+    C(cluster-enabled), ...); a C(bind) string of several addresses, or a wildcard beside another
+    address of its family."
   - "Read per host, with the role's defaults when a host does not set them: C(redis_server_instances)
     (default one instance C({name: main, port: 6379})), C(redis_server_password), C(redis_server_bind),
     C(redis_server_advertise_address) (else C(ansible_host), else the inventory name),

@@ -72,6 +72,36 @@ MANAGED_DIRECTIVES = {
     "pidfile": _RUN_MODE,
     "supervised": _RUN_MODE,
 }
+# Directives refused in config for what they would do, with the reason and what to use instead:
+# they would undo the role's auth at the next restart (an aclfile replaces every user, the default
+# user's password included), hide the commands the role's modules send (rename-command), put a
+# secret into the main file, which diffs and -v show (tls-*-pass), or take the instance out of
+# master-replica replication.
+_LOGIN = "changes who may log in, which the role manages"
+_USERS = ("redis_server_password, redis_server_masteruser and redis_server_replication_password "
+          "(the role defines the users itself)")
+_TLS = ("is written by the role when redis_server_tls is true", "redis_server_tls with redis_server_tls_cert, "
+        "redis_server_tls_key and redis_server_tls_ca_cert")
+_KEY_PASS = ("holds a secret, which the main file would show in diffs and -v output",
+             "an unencrypted redis_server_tls_key, kept in Ansible Vault")
+REFUSED_DIRECTIVES = {
+    "aclfile": (_LOGIN + " (the file's users replace every user, the default user's password included)", _USERS),
+    "user": (_LOGIN, _USERS),
+    "primaryauth": ("is Valkey's name of masterauth, which the role writes itself", MANAGED_DIRECTIVES["masterauth"]),
+    "primaryuser": ("is Valkey's name of masteruser, which the role writes itself", MANAGED_DIRECTIVES["masteruser"]),
+    "rename-command": ("renames or removes commands the role's modules send (CONFIG, REPLICAOF, ACL, INFO, CLIENT)",
+                       "ACL users with restricted rights for the clients, and leave the commands their names"),
+    "tls-port": _TLS,
+    "tls-cert-file": _TLS,
+    "tls-key-file": _TLS,
+    "tls-ca-cert-file": _TLS,
+    "tls-replication": _TLS,
+    "tls-auth-clients": _TLS,
+    "tls-key-file-pass": _KEY_PASS,
+    "tls-client-key-file-pass": _KEY_PASS,
+    "cluster-enabled": ("changes where the data goes: Redis Cluster replaces the master-replica replication the "
+                        "role deploys", "a Redis Cluster tool for a cluster, and this role for replication"),
+}
 
 
 class TopologyError(ValueError):
@@ -234,17 +264,57 @@ def _port(value):
     return value
 
 
-def _bind_list(value):
-    """A list of bind addresses from a list or a blank-separated string; ValueError otherwise."""
+class BindError(ValueError):
+    """A bind value Redis cannot listen on; ``fix`` says what to write instead."""
+
+    def __init__(self, problem, fix):
+        super().__init__(problem)
+        self.fix = fix
+
+
+# Wildcards and the addresses they cover: Redis cannot listen on a wildcard and on another address of
+# the same family at once (bind: Address already in use), so the instance would not start.
+_WILDCARDS = {"0.0.0.0": 4, "*": 4, "::": 6, "::*": 6}
+
+
+def _family(address):
+    if address in _WILDCARDS:
+        return _WILDCARDS[address]
+    if address == "localhost":
+        return 4
+    try:
+        return ipaddress.ip_address(address).version
+    except ValueError:
+        return None  # a host name: Redis resolves it, the family is not known here
+
+
+def _bind_list(value, variable):
+    """A list of bind addresses from a list, or a single address given as a string; BindError otherwise."""
+    example = "%s: [127.0.0.1, 10.0.0.5]" % variable
     if _is_str(value):
-        value = _text(value).split()
+        text = _text(value).strip()
+        if any(char.isspace() or char == "," for char in text):
+            raise BindError("%r is a string holding several addresses, which Redis would not read as meant" % text,
+                            "give a YAML list, one address per item: %s" % example)
+        value = [text]
     if not isinstance(value, list) or not value:
-        raise ValueError("must be a non-empty list of addresses")
+        raise BindError("must be a non-empty list of addresses", "list the addresses to listen on: %s" % example)
     result = []
     for address in value:
         if not _is_str(address) or not _text(address).strip() or any(c.isspace() for c in _text(address).strip()):
-            raise ValueError("%r is not an address" % (address,))
-        result.append(_text(address).strip())
+            raise BindError("%r is not an address" % (address,),
+                            "give one address per item, without blanks: %s" % example)
+        address = _text(address).strip()
+        if address in result:
+            raise BindError("%s is listed twice" % address, "list each address once")
+        result.append(address)
+    plain_addresses = [address[1:] if address.startswith("-") else address for address in result]
+    for wildcard, family in _WILDCARDS.items():
+        others = [address for address in plain_addresses if address != wildcard and _family(address) == family]
+        if wildcard in plain_addresses and others:
+            raise BindError("%s listens on every IPv%d address, so %s cannot be bound beside it (the instance would "
+                            "not start)" % (wildcard, family, ", ".join(others)),
+                            "keep either %s or the other IPv%d addresses" % (wildcard, family))
     return result
 
 
@@ -427,9 +497,9 @@ def _read_host(name, hostvars, defaults, errors):
     host.advertise_address = _text(address).strip()
 
     try:
-        settings["redis_server_bind"] = _bind_list(raw["redis_server_bind"])
-    except ValueError as exc:
-        errors.add(where % ("redis_server_bind", name), str(exc), "list the addresses to listen on, e.g. [127.0.0.1]")
+        settings["redis_server_bind"] = _bind_list(raw["redis_server_bind"], "redis_server_bind")
+    except BindError as exc:
+        errors.add(where % ("redis_server_bind", name), str(exc), exc.fix)
         settings["redis_server_bind"] = ["127.0.0.1"]
 
     for variable in ("redis_server_replica_read_only", "redis_server_allow_no_password"):
@@ -475,6 +545,11 @@ def _config(value, where, variable, errors):
             errors.add("%s, directive '%s'" % (where, directive), "the role writes this directive itself",
                        "remove it from %s and use %s" % (variable, MANAGED_DIRECTIVES[directive]))
             continue
+        if directive in REFUSED_DIRECTIVES:
+            why, use = REFUSED_DIRECTIVES[directive]
+            errors.add("%s, directive '%s'" % (where, directive), "refused: it %s" % why,
+                       "remove it from %s and use %s" % (variable, use))
+            continue
         try:
             result[directive] = _config_value(item)
         except ValueError as exc:
@@ -507,9 +582,9 @@ def _check_instance_keys(instance, host, errors):
 
     if raw.get("bind") is not None:
         try:
-            instance.bind = _bind_list(raw["bind"])
-        except ValueError as exc:
-            errors.add(instance.where("bind"), str(exc), "list the addresses to listen on, e.g. [127.0.0.1]")
+            instance.bind = _bind_list(raw["bind"], "bind")
+        except BindError as exc:
+            errors.add(instance.where("bind"), str(exc), exc.fix)
     if instance.bind is None:
         instance.bind = list(host.settings["redis_server_bind"])
 

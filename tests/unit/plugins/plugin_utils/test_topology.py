@@ -569,3 +569,46 @@ def test_real_redis_server_reads_quoted_passwords():
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+# --- bind Redis cannot listen on, directives that change who may log in ----------------------
+
+@pytest.mark.parametrize("bind, words", [
+    (["127.0.0.1", "0.0.0.0"], ["0.0.0.0 listens on every IPv4 address", "127.0.0.1", "would not start"]),
+    (["*", "10.0.0.1"], ["* listens on every IPv4 address", "10.0.0.1"]),
+    (["::", "-::1"], [":: listens on every IPv6 address", "::1"]),
+    (["127.0.0.1", "127.0.0.1"], ["127.0.0.1 is listed twice"]),
+    (["127.0.0.1", "a b"], ["'a b' is not an address"]),
+])
+def test_bind_lists_redis_cannot_listen_on_are_refused(bind, words):
+    message = error_of(single([{"name": "main", "port": 1, "bind": bind, "password": "p"}]))
+    assert_names(message, "redis_server_instances[0].bind of host 'localhost' (instance 'main')", "Fix:", *words)
+    message = error_of(single([{"name": "main", "port": 1}], redis_server_bind=bind, redis_server_password="p"))
+    assert_names(message, "redis_server_bind of host 'localhost'", *words)
+
+
+@pytest.mark.parametrize("bind", [["0.0.0.0", "::"], ["*", "-::*"], ["127.0.0.1", "::1"], ["0.0.0.0", "db.example"]])
+def test_a_wildcard_of_each_family_is_fine(bind):
+    assert resolve(single([{"name": "main", "port": 1, "bind": bind, "password": "p"}]))[0]["bind"] == bind
+
+
+@pytest.mark.parametrize("directive, words", [
+    ("aclfile", ["changes who may log in", "redis_server_password"]),
+    ("user", ["changes who may log in", "redis_server_replication_password"]),
+    ("primaryauth", ["Valkey's name of masterauth", "masterauth key"]),
+    ("primaryuser", ["Valkey's name of masteruser"]),
+    ("rename-command", ["renames or removes commands", "ACL users"]),
+    ("tls-port", ["written by the role when redis_server_tls is true", "redis_server_tls_cert"]),
+    ("tls-key-file", ["redis_server_tls_key"]),
+    ("tls-key-file-pass", ["holds a secret", "unencrypted redis_server_tls_key"]),
+    ("tls-client-key-file-pass", ["holds a secret"]),
+    ("cluster-enabled", ["Redis Cluster"]),
+    ("ACLFILE", ["changes who may log in"]),
+])
+def test_config_refuses_directives_that_change_who_may_log_in_or_where_data_goes(directive, words):
+    message = error_of(single([{"name": "main", "port": 1, "config": {directive: "x"}}]))
+    assert_names(message, "redis_server_instances[0].config of host 'localhost' (instance 'main')",
+                 "directive '%s'" % directive.lower(), "refused", "Fix: remove it from config and use", *words)
+    message = error_of(single([{"name": "main", "port": 1}], redis_server_config={directive: "x"}))
+    assert_names(message, "redis_server_config of host 'localhost'", "Fix: remove it from redis_server_config", *words)
+    assert "'x'" not in message
