@@ -29,7 +29,14 @@ attributes:
     support: full
   diff_mode:
     support: partial
-    details: No diff is returned for files with O(files[].secret_content).
+    details:
+      - No diff is returned for files with O(files[].secret_content).
+      - "In the other files' diffs every secret is replaced by a label such as C(<hidden 1>) (the same
+        label for the same value in the old and new text, so that a change still shows): the arguments
+        of C(requirepass), C(masterauth), C(primaryauth), C(tls-key-file-pass) and C(tls-client-key-file-pass),
+        the passwords (C(>pass), C(<pass)) and hashes (C(#sha256), C(!sha256)) of C(user) lines, and the body
+        of a PEM private key. C(CONFIG REWRITE) writes the auth of the live file into the main file, so the old
+        text may hold them."
   platform:
     platforms: posix
 options:
@@ -170,7 +177,7 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.redisops.redis.plugins.module_utils.instance_files import file_state, wanted_text
+from ansible_collections.redisops.redis.plugins.module_utils.instance_files import file_state, mask_secrets, wanted_text
 
 
 def owner_ids(module, spec):
@@ -242,8 +249,8 @@ def ensure_file(module, spec, diffs):
     content_changed, restart = file_state(current, content, spec["checksum_header"])
     changed = content_changed or (current is not None and attributes_differ(path, uid, gid, mode))
     if content_changed and module._diff and not secret:
-        wanted = wanted_text(content, spec["checksum_header"])
-        diffs.append(dict(before_header=path, after_header=path, before=current or "", after=wanted))
+        before, after = mask_secrets(current or "", wanted_text(content, spec["checksum_header"]))
+        diffs.append(dict(before_header=path, after_header=path, before=before, after=after))
     if changed and not module.check_mode:
         if content_changed:
             write_atomically(path, wanted_text(content, spec["checksum_header"]), uid, gid, mode)

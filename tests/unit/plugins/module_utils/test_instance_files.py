@@ -9,6 +9,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.instance_files impo
     content_digest,
     file_state,
     header_digest,
+    mask_secrets,
     wanted_text,
 )
 
@@ -51,3 +52,51 @@ def test_a_file_without_header_needs_a_restart_when_checked_by_header():
 
 def test_a_file_applied_live_never_asks_for_a_restart():
     assert file_state("requirepass old\n", "requirepass new\n", False) == (True, False)
+
+
+# --- secrets in diffs ------------------------------------------------------------------------
+
+HASH = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+
+
+def test_config_rewrite_output_is_masked_but_keeps_the_directives():
+    before, after = mask_secrets(REWRITTEN, wanted_text(CONTENT, True))
+    assert "secret" not in before and "#abc" not in before
+    assert before.endswith('requirepass <hidden 1>\nuser default on #<hidden 2> ~* &* +@all\n')
+    assert after == wanted_text(CONTENT, True)
+
+
+def test_every_secret_bearing_line_is_masked():
+    text = ("requirepass s3cret\nMasterAuth 'a b'\nprimaryauth p1\ntls-key-file-pass k1\ntls-client-key-file-pass k2\n"
+            "  # requirepass commented\n"
+            "user repl reset on >pw1 \">pw 2\" <pw3 #%s !%s +psync ~*\n"
+            "masteruser replicator\nport 6379\n" % (HASH, HASH[::-1]))
+    masked, = mask_secrets(text)
+    for secret in ("s3cret", "'a b'", "p1", "k1", "k2", "commented", "pw1", "pw 2", "pw3", HASH, HASH[::-1]):
+        assert secret not in masked, secret
+    assert masked.splitlines() == [
+        "requirepass <hidden 1>", "MasterAuth <hidden 2>", "primaryauth <hidden 3>", "tls-key-file-pass <hidden 4>",
+        "tls-client-key-file-pass <hidden 5>", "  # requirepass <hidden 6>",
+        "user repl reset on ><hidden 7> ><hidden 8> <<hidden 9> #<hidden 10> !<hidden 11> +psync ~*",
+        "masteruser replicator", "port 6379"]
+
+
+def test_a_private_key_body_is_masked_and_a_certificate_is_not():
+    key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\n"
+    cert = "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAw\n-----END CERTIFICATE-----\n"
+    masked, = mask_secrets(cert + key)
+    assert "MIIDdzCCAl+gAw" in masked and "MIIEvQIBADANBg" not in masked and "kqhkiG9w0BAQEF" not in masked
+    assert masked.endswith("-----BEGIN PRIVATE KEY-----\n<hidden 1>\n-----END PRIVATE KEY-----\n")
+    unterminated, = mask_secrets("-----BEGIN RSA PRIVATE KEY-----\nMIIEvQIBADANBg\n")
+    assert "MIIEvQIBADANBg" not in unterminated
+
+
+def test_a_changed_secret_shows_as_a_change_and_an_unchanged_one_as_none():
+    before, after = mask_secrets("requirepass old\nmasterauth same\n", "requirepass new\nmasterauth same\n")
+    assert before.splitlines()[0] != after.splitlines()[0]
+    assert before.splitlines()[1] == after.splitlines()[1] == "masterauth <hidden 2>"
+
+
+def test_lines_without_secrets_and_empty_values_are_left_as_they_are():
+    text = "requirepass\n\nport 1\r\n# a comment\nuser default on nopass ~* +@all\n"
+    assert mask_secrets(text) == [text]
