@@ -25,6 +25,12 @@ try:  # ansible-core 2.19+: vaulted values may reach us still encrypted
 except ImportError:  # pragma: no cover
     EncryptedString = None
 
+try:  # ansible-core 2.19+: whether Ansible will render a string as a template
+    from ansible.template import is_trusted_as_template
+except ImportError:  # pragma: no cover
+    def is_trusted_as_template(value):
+        return isinstance(value, str)
+
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 DIRECTIVE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 # Characters redis.conf reads literally in an unquoted argument (sdssplitargs only treats blanks
@@ -826,6 +832,53 @@ def _check_current(host_name, hostvars, defaults, current, errors):
                        "host resolves the same topology" % variable)
 
 
+# A password holding Jinja markers that Ansible renders: "{{ abc }}x" silently becomes the value of
+# abc followed by x. A value that is one expression ("{{ vault_redis_password }}") is a reference,
+# the usual way to read a secret from Vault: allowed.
+SECRET_HOST_VARIABLES = ("redis_server_password", "redis_server_replication_password",
+                         "redis_server_previous_passwords")
+SECRET_INSTANCE_KEYS = ("password", "masterauth")
+_TEMPLATE_MARKERS = re.compile(r"\{\{|\{%|\{#")
+_ONE_EXPRESSION = re.compile(r"^\s*\{\{((?!\}\}).)*\}\}\s*$", re.S)
+
+
+def _rendered_in_part(value):
+    """True for a string Ansible renders as a template and that is not one whole expression."""
+    return (isinstance(value, str) and is_trusted_as_template(value) and bool(_TEMPLATE_MARKERS.search(value))
+            and not _ONE_EXPRESSION.match(value))
+
+
+def _check_templated_secrets(hosts, hostvars, errors):
+    """Refuse passwords that mix literal text with Jinja markers, read before Ansible renders them.
+
+    Only where the variables can be read raw (Ansible's hostvars; a plain mapping has nothing to render).
+    """
+    raw_get = getattr(hostvars, "raw_get", None)
+    if raw_get is None:
+        return
+    fix = ("if the characters are part of the password, mark it unsafe in YAML: !unsafe '...' (Ansible then "
+           "takes it literally); to build it from variables, write one expression: '{{ a ~ b }}'")
+    problem = "holds '{{', '{%' or '{#', which Ansible renders as a template: the password would silently be " \
+              "what it renders to"
+    for host in hosts.values():
+        raw = raw_get(host.name)
+        if not isinstance(raw, Mapping):
+            continue
+        for variable in SECRET_HOST_VARIABLES:
+            values = raw.get(variable)
+            for value in values if isinstance(values, list) else [values]:
+                if _rendered_in_part(value):
+                    errors.add("%s of host '%s'" % (variable, host.name), problem, fix)
+        instances = raw.get("redis_server_instances")
+        for index, item in enumerate(instances if isinstance(instances, list) else []):
+            for key in SECRET_INSTANCE_KEYS:
+                if isinstance(item, Mapping) and _rendered_in_part(item.get(key)):
+                    name = item.get("name")
+                    errors.add("redis_server_instances[%d].%s of host '%s'%s" % (
+                        index, key, host.name, " (instance '%s')" % name if isinstance(name, str) else ""),
+                        problem, fix)
+
+
 def _output(instance, host, secrets):
     result = {
         "name": instance.name,
@@ -897,6 +950,7 @@ def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets):
     _finish(hosts, errors)
     if host_name and current:
         _check_current(host_name, hostvars, defaults, current, errors)
+    _check_templated_secrets(hosts, hostvars, errors)
     if errors.items:
         raise TopologyError(errors.items)
     return {name: [_output(instance, host, secrets) for instance in host.instances]

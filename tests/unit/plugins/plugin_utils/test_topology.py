@@ -612,3 +612,49 @@ def test_config_refuses_directives_that_change_who_may_log_in_or_where_data_goes
     message = error_of(single([{"name": "main", "port": 1}], redis_server_config={directive: "x"}))
     assert_names(message, "redis_server_config of host 'localhost'", "Fix: remove it from redis_server_config", *words)
     assert "'x'" not in message
+
+
+# --- Jinja markers in a password ---------------------------------------------------------------
+
+class RawHostvars(dict):
+    """hostvars as Ansible hands them to the filter: rendered by [], raw by raw_get()."""
+
+    def __init__(self, rendered, raw):
+        super().__init__(rendered)
+        self.raw = raw
+
+    def raw_get(self, host):
+        return self.raw[host]
+
+
+def templated(rendered_password, raw_password, instance_key=None):
+    from ansible.template import trust_as_template
+
+    raw_value = trust_as_template(raw_password) if raw_password is not None else None
+    instance, raw_instance = {"name": "main", "port": 1}, {"name": "main", "port": 1}
+    if instance_key:
+        instance[instance_key], raw_instance[instance_key] = rendered_password, raw_value
+        return RawHostvars({"localhost": {"redis_server_instances": [instance]}},
+                           {"localhost": {"redis_server_instances": [raw_instance]}})
+    return RawHostvars({"localhost": {"redis_server_instances": [instance], "redis_server_password": rendered_password}},
+                       {"localhost": {"redis_server_password": raw_value}})
+
+
+@pytest.mark.parametrize("raw", ["{{ abc }}x", "x{% if true %}y{% endif %}", "{{ a }}{{ b }}", "pw{# note #}"])
+def test_a_password_mixing_text_and_jinja_is_refused(raw):
+    message = error_of(templated("rendered-value", raw))
+    assert_names(message, "redis_server_password of host 'localhost'", "renders as a template", "!unsafe")
+    assert "rendered-value" not in message and raw not in message
+    message = error_of(templated("rendered-value", raw, "password"))
+    assert_names(message, "redis_server_instances[0].password of host 'localhost' (instance 'main')", "!unsafe")
+
+
+def test_a_password_that_is_one_expression_is_a_reference_and_allowed():
+    assert resolve(templated("from-vault", "{{ vault_redis_password }}"))[0]["password"] == "from-vault"
+
+
+def test_a_password_marked_unsafe_is_taken_literally():
+    hostvars = RawHostvars({"localhost": {"redis_server_instances": [{"name": "main", "port": 1}],
+                                          "redis_server_password": "{{ abc }}x"}},
+                           {"localhost": {"redis_server_password": "{{ abc }}x"}})  # untrusted: !unsafe
+    assert resolve(hostvars)[0]["password"] == "{{ abc }}x"
