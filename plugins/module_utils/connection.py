@@ -123,6 +123,30 @@ def login_error(client, params):
     return None
 
 
+def password_refused(params, password):
+    """True when the server of params refuses to authenticate with password (other errors, such as
+    a server that is not running, are for the caller's login to report)."""
+    probe = open_client(dict(params, login_password=password))
+    try:
+        probe.ping()
+    except redis.AuthenticationError:
+        return True
+    except redis.RedisError:
+        return False
+    finally:
+        probe.close()
+    return False
+
+
+def accepted_login(params, previous_passwords):
+    """params with the first password the server accepts of login_password and previous_passwords
+    (during a password change the server still has an old one), or None when it refuses them all."""
+    for password in [params.get("login_password")] + list(previous_passwords):
+        if not password_refused(params, password):
+            return dict(params, login_password=password)
+    return None
+
+
 def connect(module, params=None):
     """Return a redis.Redis client that has answered PING, or fail the module with the reason.
 

@@ -36,6 +36,18 @@ options:
     type: list
     elements: str
     default: []
+  previous_passwords:
+    description:
+      - Passwords tried in order when an instance refuses its login password, as
+        M(redisops.redis.runtime_config) does while a password is being changed.
+      - An instance that refuses its login password and all of these is returned with
+        V(login_refused=true) in RV(instances) (or fails the module without O(instances)). The
+        C(redisops.redis.server) role stops so before it writes a password that the running instance
+        does not accept.
+      - An empty string stands for no password.
+    type: list
+    elements: str
+    default: []
   instances:
     description:
       - Several instances to read in one call, for example every instance of a host, so that one
@@ -115,13 +127,15 @@ instances:
   description:
     - With O(instances), one result per instance, in order, with its V(instance) name and either
       RV(server), RV(replication) and RV(unknown_directives) as described here, or V(error), why it
-      could not be read.
+      could not be read, and V(login_refused=true) when that is because it refused the login
+      password (and every one of O(previous_passwords)).
   returned: when O(instances) is given
   type: list
   elements: dict
   sample:
     - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, unknown_directives: []}
     - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Connection refused."}
+    - {instance: cache, login_refused: true, error: "127.0.0.1:6380 refused the login password and the 1 previous_passwords."}
 unknown_directives:
   description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
   returned: success, unless O(instances) is given
@@ -284,6 +298,7 @@ replication:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    accepted_login,
     connect,
     connection_argument_spec,
     endpoint,
@@ -316,11 +331,20 @@ def read_several(module):
     for item in module.params["instances"]:
         params = instance_params(module.params, item)
         name = item["instance"] or endpoint(params)
+        previous = module.params["previous_passwords"]
+        if previous:
+            accepted = accepted_login(params, previous)
+            if accepted is None:
+                results.append(dict(instance=name, login_refused=True, error="%s refused the login password and the %d "
+                                    "previous_passwords." % (endpoint(params), len(previous))))
+                continue
+            params = accepted
         client = open_client(params)
         try:
             results.append(dict(read(client, params["directives"]), instance=name))
         except redis.AuthenticationError as exc:
-            results.append(dict(instance=name, error="Authentication to %s failed: %s" % (endpoint(params), exc)))
+            results.append(dict(instance=name, login_refused=True,
+                                error="Authentication to %s failed: %s" % (endpoint(params), exc)))
         except redis.RedisError as exc:
             results.append(dict(instance=name, error="Cannot read INFO from %s: %s" % (endpoint(params), exc)))
         finally:
@@ -334,12 +358,20 @@ def main():
     instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"))
     argument_spec.update(
         directives=dict(type="list", elements="str", default=[]),
+        previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
         instances=dict(type="list", elements="dict", options=instance_spec),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["instances"] is not None:
         module.exit_json(changed=False, instances=read_several(module))
-    client = connect(module)
+    params = module.params
+    if params["previous_passwords"]:
+        ensure_required_libs(module)
+        params = accepted_login(params, params["previous_passwords"])
+        if params is None:
+            module.fail_json(msg="%s refused the login password and the %d previous_passwords."
+                             % (endpoint(module.params), len(module.params["previous_passwords"])), login_refused=True)
+    client = connect(module, params)
     try:
         result = read(client, module.params["directives"])
     except redis.RedisError as exc:

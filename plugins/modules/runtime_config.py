@@ -316,6 +316,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    accepted_login,
     connection_argument_spec,
     endpoint,
     ensure_required_libs,
@@ -344,20 +345,6 @@ class InstanceError(Exception):
         self.done = list(done)
 
 
-def password_rejected(params, password):
-    """True when the server refuses to authenticate with password (other errors are login()'s to report)."""
-    probe = open_client(dict(params, login_password=password))
-    try:
-        probe.ping()
-    except redis.AuthenticationError:
-        return True
-    except redis.RedisError:
-        return False
-    finally:
-        probe.close()
-    return False
-
-
 def login(params):
     """A client that answered PING, logged in with login_password or, when the server rejects it,
     the first accepted previous password. Raises InstanceError.
@@ -367,13 +354,11 @@ def login(params):
     """
     previous = params["previous_passwords"]
     if previous:
-        for password in [params["login_password"]] + previous:
-            if not password_rejected(params, password):
-                params = dict(params, login_password=password)
-                break
-        else:
+        accepted = accepted_login(params, previous)
+        if accepted is None:
             raise InstanceError("%s rejected login_password and all %d previous_passwords. Check login_user and the "
                                 "passwords." % (endpoint(params), len(previous)))
+        params = accepted
     client = open_client(params)
     error = login_error(client, params)
     if error:

@@ -68,7 +68,7 @@ def tasks():
         with open(path) as handle:
             for task in yaml.safe_load(handle) or []:
                 yield path, task
-                for inner in task.get("block", []):
+                for inner in task.get("block", []) + task.get("always", []):
                     yield path, inner
 
 
@@ -90,7 +90,8 @@ def test_loops_over_instances_label_items_by_name():
 
 def test_only_fully_qualified_modules():
     keywords = {"name", "when", "loop", "loop_control", "register", "notify", "tags", "vars", "no_log", "block",
-                "changed_when", "check_mode", "ignore_errors", "listen", "failed_when", "throttle", "module_defaults", "rescue"}
+                "changed_when", "check_mode", "ignore_errors", "listen", "failed_when", "throttle", "module_defaults", "rescue",
+                "always"}
     for path, task in tasks():
         modules = [key for key in task if key not in keywords]
         for module in modules:
