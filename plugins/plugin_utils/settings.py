@@ -26,7 +26,9 @@ SECRET_LISTS = ("redis_server_previous_passwords",)
 BOOLEANS = ("redis_server_tls", "redis_server_disable_packaged_service", "redis_server_unit_hardening",
             "redis_server_secure_logging", "redis_server_force_topology", "redis_server_verify")
 POSITIVE_INTS = ("redis_server_verify_timeout",)
-VARIABLES = PACKAGE_LISTS + SECRET_LISTS + BOOLEANS + POSITIVE_INTS
+# Seconds where 0 means "do not wait".
+NON_NEGATIVE_INTS = ("redis_server_lock_timeout",)
+VARIABLES = PACKAGE_LISTS + SECRET_LISTS + BOOLEANS + POSITIVE_INTS + NON_NEGATIVE_INTS
 PREFIX = "redis_server_"
 
 
@@ -88,13 +90,13 @@ def _secret_list(value, variable, host, errors):
     return result
 
 
-def _positive_int(value, variable, where, errors):
+def _seconds(value, variable, where, errors, minimum=1):
     if isinstance(value, bool) or not (isinstance(value, int) or (_is_str(value) and _text(value).strip().isdigit())):
         errors.add(where, "%r is not a whole number" % (value,), "set %s to a number of seconds, e.g. 30" % variable)
         return None
     number = int(value) if isinstance(value, int) else int(_text(value).strip())
-    if number <= 0:
-        errors.add(where, "%d is not positive" % number, "set %s to a number of seconds, e.g. 30" % variable)
+    if number < minimum:
+        errors.add(where, "%d is less than %d" % (number, minimum), "set %s to a number of seconds, e.g. 30" % variable)
         return None
     return number
 
@@ -128,7 +130,7 @@ def settings(values, host, secrets=False):
             except ValueError:
                 errors.add(where, "%r is not a boolean" % (value,), "set %s to true or false" % variable)
         else:
-            result[key] = _positive_int(value, variable, where, errors)
+            result[key] = _seconds(value, variable, where, errors, minimum=0 if variable in NON_NEGATIVE_INTS else 1)
     if errors.items:
         raise SettingsError(errors.items)
     return result

@@ -48,7 +48,7 @@ def test_the_defaults_pass_unchanged():
     assert settings(role_values(), "db1", secrets=True) == {
         "packages": [], "python_packages": [], "previous_passwords": [], "tls": False,
         "disable_packaged_service": True, "unit_hardening": True, "secure_logging": True,
-        "force_topology": False, "verify": True, "verify_timeout": 30,
+        "force_topology": False, "verify": True, "verify_timeout": 30, "lock_timeout": 300,
     }
 
 
@@ -156,7 +156,7 @@ def test_verify_timeout_is_a_positive_number(value, expected):
     assert settings(role_values(redis_server_verify_timeout=value), "db1")["verify_timeout"] == expected
 
 
-@pytest.mark.parametrize("value, words", [(0, ["not positive"]), ("-3", ["not a whole number"]),
+@pytest.mark.parametrize("value, words", [(0, ["less than 1"]), ("-3", ["not a whole number"]),
                                           ("thirty", ["not a whole number"]), (True, ["not a whole number"]),
                                           (2.5, ["not a whole number"])])
 def test_verify_timeout_anything_else_is_refused(value, words):
