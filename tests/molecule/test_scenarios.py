@@ -175,3 +175,20 @@ def test_a_network_cut_is_reported_then_healed_by_a_partial_resync():
         flat = re.sub(r"\s+", " ", output)
         assert "master_link_status: expected up, found down (down for" in flat, flat[-6000:]
         assert "backlog holds offsets" in flat, flat[-6000:]
+
+
+@pytest.mark.usefixtures("docker_engine")
+def test_systemd_does_not_restart_a_crashed_master_into_an_empty_group():
+    """Issue 8's master crash under systemd: a replica killed with SIGKILL is restarted and resyncs;
+    a master killed with SIGKILL stays down and its replica keeps every key it acknowledged.
+
+    tests/molecule/scenarios/master_crash: converge, then its side effect (master_crash.yml), which
+    asserts each step itself.
+    """
+    scenario = "master_crash"
+    with converged_variant(scenario) as log:
+        code, output = molecule(["side-effect", "-s", scenario], VARIANT_GLOB, scenario)
+        assert code == 0, "the crashed master was restarted or keys were lost (full output in %s):\n%s" % (
+            log, tail(output, 200))
+        assert re.search(r"The master stayed down and the replica holds every key.*?ok: \[redisops-crash\]",
+                         output, re.S), tail(output, 200)

@@ -1,0 +1,189 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: aof_enable
+short_description: Turn on the append-only file of running Redis instances without losing their data
+version_added: 0.1.0
+description:
+  - For each instance whose C(appendonly) is C(no), runs C(CONFIG SET appendonly yes) and waits until
+    the server has written its whole data set into the new AOF (C(aof_enabled:1), no rewrite in
+    progress or scheduled, the last rewrite C(ok)).
+  - A server restarted with C(appendonly yes) in its file and no AOF yet starts empty on Redis 7.0
+    (and 6.0), although its RDB file holds the data, and its replicas then resync from it and empty too.
+    Turned on live first, the AOF holds the data before any restart reads it.
+  - The C(redisops.redis.server) role runs it on the running instances before it writes
+    C(appendonly yes) into their files.
+  - An instance whose AOF is already on is left alone (idempotent). One that does not accept connections
+    (not running) is reported with RV(instances[].running=false); a refused login fails the module.
+author:
+  - redisops contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - redisops.redis.connection
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads C(CONFIG GET appendonly) and reports which instances would change; changes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  instances:
+    description:
+      - The instances, each with what differs from the top-level connection options.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      instance:
+        description: Name of the instance, returned with its result and used in messages. Defaults to the endpoint.
+        type: str
+      login_host:
+        description: Host of the instance. Defaults to O(login_host).
+        type: str
+      login_port:
+        description: Port of the instance. Defaults to O(login_port).
+        type: int
+      login_unix_socket:
+        description: Unix socket of the instance. Defaults to O(login_unix_socket).
+        type: path
+      login_user:
+        description: ACL user to log in as. Defaults to O(login_user).
+        type: str
+      login_password:
+        description: Password to log in with. Defaults to O(login_password).
+        type: str
+  timeout:
+    description: Seconds to wait for each instance's AOF rewrite (it writes the whole data set).
+    type: float
+    default: 600
+  interval:
+    description: Seconds between two readings of C(INFO persistence).
+    type: float
+    default: 0.05
+notes:
+  - The connecting user needs C(CONFIG) and C(INFO).
+seealso:
+  - module: redisops.redis.runtime_config
+"""
+
+EXAMPLES = r"""
+- name: Turn the AOF on live before the config file says appendonly yes
+  redisops.redis.aof_enable:
+    login_password: "{{ redis_password }}"
+    instances:
+      - {instance: master, login_port: 6379}
+      - {instance: replica, login_port: 6479}
+  register: aof
+
+- name: Show which instances it turned on
+  ansible.builtin.debug:
+    msg: "{{ aof.instances | selectattr('changed') | map(attribute='instance') | list }}"
+"""
+
+RETURN = r"""
+instances:
+  description: One result per item of O(instances), in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    instance:
+      description: The instance's name.
+      type: str
+      sample: master
+    running:
+      description: Whether the instance accepted a connection; an instance not running is left alone.
+      type: bool
+      sample: true
+    changed:
+      description: Whether its AOF was turned on (would be, in check mode).
+      type: bool
+      sample: true
+  sample:
+    - {instance: master, running: true, changed: true}
+    - {instance: replica, running: false, changed: false}
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    connection_argument_spec,
+    endpoint,
+    ensure_required_libs,
+    instance_connection_spec,
+    instance_params,
+    open_client,
+    redis,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.persistence import aof_progress
+from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info
+
+
+def enable(module, client, name, params):
+    """Turn the AOF on and wait for its first rewrite; True when it was off."""
+    if client.config_get("appendonly").get("appendonly") == "yes":
+        return False
+    if module.check_mode:
+        return True
+    client.config_set("appendonly", "yes")
+    deadline = time.monotonic() + module.params["timeout"]
+    while True:
+        done, error = aof_progress(parse_info(client.info("persistence")))
+        if error:
+            module.fail_json(msg="Instance '%s' (%s): %s. Its file was not changed." % (name, endpoint(params), error))
+        if done:
+            return True
+        if time.monotonic() > deadline:
+            module.fail_json(msg="Instance '%s' (%s): the AOF rewrite did not end within %s s; its file was not "
+                                 "changed. Raise timeout, or wait for the rewrite and run again."
+                                 % (name, endpoint(params), module.params["timeout"]))
+        time.sleep(module.params["interval"])
+
+
+def main():
+    argument_spec = connection_argument_spec()
+    instance_spec = instance_connection_spec()
+    instance_spec.update(instance=dict(type="str"))
+    argument_spec.update(
+        instances=dict(type="list", elements="dict", required=True, options=instance_spec),
+        timeout=dict(type="float", default=600),
+        interval=dict(type="float", default=0.05),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ensure_required_libs(module)
+    results = []
+    for item in module.params["instances"]:
+        params = instance_params(module.params, item)
+        name = item["instance"] or endpoint(params)
+        client = open_client(params)
+        try:
+            client.ping()
+        except redis.AuthenticationError as exc:
+            module.fail_json(msg="Instance '%s': authentication to %s failed: %s" % (name, endpoint(params), exc))
+        except redis.ConnectionError:
+            results.append(dict(instance=name, running=False, changed=False))
+            client.close()
+            continue
+        except redis.RedisError as exc:  # NOAUTH: no password given where one is needed
+            module.fail_json(msg="Instance '%s' (%s) refused PING: %s" % (name, endpoint(params), exc))
+        try:
+            results.append(dict(instance=name, running=True, changed=enable(module, client, name, params)))
+        except redis.RedisError as exc:
+            module.fail_json(msg="Instance '%s' (%s): cannot turn the AOF on: %s" % (name, endpoint(params), exc))
+        finally:
+            client.close()
+    module.exit_json(changed=any(item["changed"] for item in results), instances=results)
+
+
+if __name__ == "__main__":
+    main()
