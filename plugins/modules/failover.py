@@ -595,7 +595,7 @@ def main():
                   servers={member.name: member.server for member in running})
     if down:
         result["before"][master_node.name] = "down (%s)" % down
-    pending = []
+    pending, steps = [], None
     try:
         if down:
             # Raises unless the target holds at least as much of the dead master's stream as any other replica.
@@ -635,8 +635,8 @@ def main():
             result.update(promote(module, run, target, master, steps))
             repoint(module, run, target, steps.forget, steps.repoint)
     else:
-        # unplanned: promote the target and point the others at it, in one list (the master is
-        # down, there are no writes to stop). Otherwise the target is the master already: point
+        # unplanned: promote the target, then point the others at it (the master is down, there
+        # are no writes to stop). Otherwise the target is the master already: point
         # the replicas that still follow another master at it (and fix credentials).
         result["action"] = "promote" if assessment == "unplanned" else ("repoint" if pending else "none")
         if assessment == "unplanned":

@@ -313,13 +313,13 @@ def unplanned_failover_plan(target, instances, probes, resolve=resolve_host):
         where = "%s=true" % UNPLANNED
     if master["label"] in states and not _promoted_by_earlier_run(master, members, states, resolve):
         state = states[master["label"]]
+        as_what = "master" if state.get("role") == "master" \
+            else "replica of %s:%s" % (state.get("master_host"), state.get("master_port"))
         raise FailoverPlanError(
             "%s: the master %s (%s:%s) answers, as a %s: the unplanned failover replaces a master that is down. "
             "Nothing was changed. Fix: run the planned failover, which stops writes on it before the promotion: "
             "leave %s out and set %s=%s."
-            % (where, master["label"], master["address"], master["port"],
-               "master" if state.get("role") == "master" else "replica of %s:%s" % (state.get("master_host"),
-                                                                                      state.get("master_port")),
+            % (where, master["label"], master["address"], master["port"], as_what,
                UNPLANNED, VARIABLE, target if named else members[0]["label"]))
     running = [member for member in members if member["label"] in states]
     if named and planned["target"]["label"] not in states:

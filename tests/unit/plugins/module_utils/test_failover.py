@@ -178,8 +178,8 @@ DEAD = Node("m", "127.0.0.1", 16379, None)
 
 
 def stranded(name, port, offset, **changes):
-    return Node(name, "127.0.0.1", port, state("redis-7.0-replica-master-down.txt",
-                                                **dict({"master_port": 16379, "master_repl_offset": offset}, **changes)))
+    changes = dict({"master_port": 16379, "master_repl_offset": offset}, **changes)
+    return Node(name, "127.0.0.1", port, state("redis-7.0-replica-master-down.txt", **changes))
 
 
 def test_held_offset_is_none_for_a_replica_that_never_synced():

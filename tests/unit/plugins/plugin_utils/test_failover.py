@@ -151,8 +151,8 @@ def test_unplanned_promotes_the_replica_holding_the_most():
     assert plan["offsets"] == {"localhost:replica1": 100, "localhost:replica2": 128}
     assert [replica["label"] for replica in plan["replicas"]] == ["localhost:replica1"]
     by_name = {item["name"]: item for item in plan["hosts"]["localhost"]}
-    assert by_name["master"]["running"] is False and by_name["master"]["replicaof"] == {"host": "127.0.0.1",
-                                                                                          "port": 7002}
+    assert by_name["master"]["running"] is False
+    assert by_name["master"]["replicaof"] == {"host": "127.0.0.1", "port": 7002}
     # The new master expects only the replicas that run.
     assert by_name["replica2"]["replicas"] == [{"host": "127.0.0.1", "port": 7001}]
 
