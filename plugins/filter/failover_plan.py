@@ -18,6 +18,11 @@ description:
   - Fails with a message naming C(redis_failover_target) and the fix when the target is not set, names a
     host or instance not in the play, is a master, or replicates from a master outside the play or from
     another replica. The message lists the replicas that can be promoted.
+  - With O(unplanned=true), plans the replacement of a master that is down, from O(probes), what each
+    instance answered. The replica to promote may be left unset; it is then the running replica
+    holding the most of the dead master's replication stream. Fails naming C(redis_failover_unplanned)
+    and the fix when the master answers (the planned mode is the right one then), when no master or
+    several masters are down, or when the named replica is behind another one (naming it and both offsets).
   - Used by the C(redisops.redis.failover) playbook before anything changes.
 positional: _input
 options:
@@ -30,6 +35,18 @@ options:
       - Inventory host name to the list of its resolved instances, for every host of the play.
     type: dict
     required: true
+  unplanned:
+    description:
+      - Plan the replacement of a master that is down; O(_input) may then be empty or V(None).
+    type: bool
+    default: false
+  probes:
+    description:
+      - With O(unplanned), inventory host name to the results of P(redisops.redis.replication_info#module)
+        with C(instances) for its instances (C(instance) and C(replication), or C(error) when it did not
+        answer). A host missing here did not answer at all.
+    type: dict
+    default: {}
 seealso:
   - plugin: redisops.redis.server_instances
     plugin_type: filter
@@ -44,6 +61,13 @@ EXAMPLES = r"""
     instances: >-
       {{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all
          | map('extract', hostvars, '__redis_server_public_instances'))) }}
+
+- name: Plan the replacement of a master that is down by its most up-to-date replica
+  ansible.builtin.set_fact:
+    failover: "{{ none | redisops.redis.failover_plan(instances, unplanned=true, probes=probes) }}"
+  vars:
+    instances: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, '__redis_server_public_instances'))) }}"
+    probes: "{{ {inventory_hostname: probe.instances} }}"
 """
 
 RETURN = r"""
@@ -70,8 +94,26 @@ _value:
       description:
         - Per inventory host, the instances of the group on it, each with C(name), C(label), C(index), its new
           C(role), C(replicaof) (C({host, port}) of the new master, for a replica), C(replicas) (for the
-          new master, as it lists them) and C(replica_read_only).
+          new master, as it lists them, the running ones), C(replica_read_only) and C(running) (whether it
+          answered; always V(true) in the planned mode).
       type: dict
+    unreached:
+      description: The old master's other replicas that did not answer (unplanned mode); their files are written.
+      type: list
+      elements: str
+    unplanned:
+      description: V(true) for the replacement of a master that is down.
+      type: bool
+      returned: with O(unplanned)
+    down:
+      description: The instances of the group that did not answer, the old master first.
+      type: list
+      elements: str
+      returned: with O(unplanned)
+    offsets:
+      description: How much of the old master's replication stream each running replica holds, by label.
+      type: dict
+      returned: with O(unplanned)
     inventory:
       description: The changes to make to C(redis_server_instances), one line each.
       type: list
@@ -83,11 +125,17 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.redisops.redis.plugins.plugin_utils.failover import FailoverPlanError, failover_plan
+from ansible_collections.redisops.redis.plugins.plugin_utils.failover import (
+    FailoverPlanError,
+    failover_plan,
+    unplanned_failover_plan,
+)
 
 
-def failover_plan_filter(target, instances):
+def failover_plan_filter(target, instances, unplanned=False, probes=None):
     try:
+        if unplanned:
+            return unplanned_failover_plan(target, instances, probes or {})
         return failover_plan(target, instances)
     except FailoverPlanError as exc:
         raise AnsibleFilterError(str(exc)) from None

@@ -195,3 +195,86 @@ def fence_directives(version):
     if major_version(version) < 5:
         return ("min-slaves-to-write", "min-slaves-max-lag")
     return ("min-replicas-to-write", "min-replicas-max-lag")
+
+
+def held_offset(state):
+    """The replication offset up to which a replica holds its master's stream, or None when it holds none.
+
+    A replica keeps its master's replication ID and offset when the link drops (master_replid,
+    master_repl_offset); one that never completed a sync reports its own ID and offset 0.
+    """
+    offset = state.get("master_repl_offset")
+    return offset if offset else None
+
+
+def choose_unplanned(master, nodes, wanted=None, resolve=resolve_host):
+    """The replica to promote in place of a master that is down: the one holding the most of its stream.
+
+    master: Node of the dead master (host, port as its replicas reach it; its state is not read).
+    nodes: Nodes of the running replicas of its group, in inventory order, with their states.
+    wanted: the name of the node the user asked for, or None for the most up-to-date one.
+    Returns the Node to promote. A node that runs as a master already (promoted by an earlier run)
+    is returned as it is: the caller points the others at it. Raises FailoverError, naming the
+    instances and the fix, when a promotion could lose data: a replica still linked to the master
+    (it is not down), a replica of another master, replicas of different histories (replication
+    IDs), or a wanted node behind another replica.
+    """
+    promoted = [node for node in nodes if node.state["role"] == "master"]
+    if len(promoted) > 1:
+        raise FailoverError(
+            "%s are all masters: each may have taken writes since %s went down. Nothing was changed. Decide "
+            "which data to keep and make the others its replicas (REPLICAOF HOST PORT), then run the failover "
+            "again naming it." % (", ".join("%s (%s)" % (node.name, address(node)) for node in promoted),
+                                  master.name))
+    if promoted:
+        chosen = promoted[0]
+        if wanted is not None and wanted != chosen.name:
+            raise FailoverError(
+                "%s (%s) runs as the master of the group already (promoted by an earlier failover or by hand), "
+                "so %s cannot be promoted in its place. Nothing was changed. Name %s, or leave the target unset."
+                % (chosen.name, address(chosen), wanted, chosen.name))
+        return chosen
+
+    for node in nodes:
+        if not follows(node.state, master.host, master.port, resolve):
+            raise FailoverError(
+                "%s (%s) is a %s, not a replica of %s (%s). Nothing was changed. Bring it back to the group "
+                "(playbooks/verify.yml shows the topology) or remove it from the inventory, then run the "
+                "failover again." % (node.name, address(node), describe(node.state), master.name, address(master)))
+        if node.state["master_link_status"] == "up":
+            raise FailoverError(
+                "%s (%s) is linked to %s (%s) right now: the master is not down, only unreachable from where the "
+                "failover runs. Promoting a replica now would make two masters. Nothing was changed. Fix the "
+                "network, or use the planned failover." % (node.name, address(node), master.name, address(master)))
+
+    holding = [node for node in nodes if held_offset(node.state) is not None]
+    if not holding:
+        raise FailoverError(
+            "No running replica of %s (%s) holds any of its data (%s). Nothing was changed. Start a replica "
+            "that was in sync with it, or restore %s from a backup."
+            % (master.name, address(master), ", ".join(node.name for node in nodes) or "none answers", master.name))
+    histories = sorted({node.state["master_replid"] for node in holding})
+    if len(histories) > 1:
+        raise FailoverError(
+            "The replicas of %s hold different histories: %s. Promoting one would throw away the others' data. "
+            "Nothing was changed. Decide which to keep and name it as the target with the planned failover once "
+            "the others replicate from it." % (master.name, "; ".join(
+                "%s replication ID %s at offset %s" % (node.name, node.state["master_replid"],
+                                                       held_offset(node.state)) for node in holding)))
+    best = max(holding, key=lambda node: held_offset(node.state))
+    if wanted is None:
+        return best
+    chosen = next((node for node in nodes if node.name == wanted), None)
+    if chosen is None:
+        raise FailoverError("%s is not a running replica of %s. Nothing was changed. Running replicas: %s."
+                            % (wanted, master.name, ", ".join(node.name for node in nodes) or "none"))
+    offset = held_offset(chosen.state)
+    if offset is None or offset < held_offset(best.state):
+        raise FailoverError(
+            "%s is at replication offset %s, behind %s at offset %d: promoting %s would lose the %s byte(s) of "
+            "%s's stream that only %s holds. Nothing was changed. Name %s as the target, or leave the target "
+            "unset to promote the most up-to-date replica."
+            % (chosen.name, offset if offset is not None else "0 (it holds nothing)", best.name,
+               held_offset(best.state), chosen.name, held_offset(best.state) - (offset or 0), master.name,
+               best.name, best.name))
+    return chosen

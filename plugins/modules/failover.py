@@ -27,6 +27,15 @@ description:
     master with its link up. It fails, changing nothing, otherwise.
   - Idempotent. When the target is already the master and the old master its replica, it only points
     the replicas that still follow another master at the target, and reports no change when all do.
+  - With O(unplanned=true), for a master that is down (it refuses connections or does not answer), it
+    promotes the target without stopping writes (there is no master to stop them on). First it checks
+    that no replica is still linked to the master, that every replica listed in O(replicas) replicates
+    from it with the same replication ID, and that the target holds at least as much of the master's
+    replication stream (replication offset) as each of them; then it promotes the target and points
+    the others at it. They hold at most what the target holds, in the same history, so they resync
+    partially and nothing the target holds is lost. It fails, changing nothing, when the master
+    answers (the planned mode is the right one then) or when a listed replica is further ahead than
+    the target, naming it and both offsets. The old master is not touched.
   - The changes live in memory only. Write the new topology into each instance's configuration (the
     C(redisops.redis.failover) playbook updates the role's C(redis-NAME.live.conf) files) so that a
     restart keeps it.
@@ -121,6 +130,13 @@ options:
       - ACL user the old master and the other replicas authenticate to the target as (C(masteruser),
         Redis 6 and later). Left as it is when unset.
     type: str
+  unplanned:
+    description:
+      - Replace a master that is down instead of switching over from a running one (see the description).
+      - O(master) must not answer; O(replicas) lists the running replicas of that master, which all
+        must answer.
+    type: bool
+    default: false
   pause_timeout:
     description:
       - Seconds writes may stay stopped on the old master at most. The target must catch up with the
@@ -129,8 +145,11 @@ options:
     type: float
     default: 10
 notes:
-  - The module makes a planned promotion (a switchover). It needs the old master running; it does not
-    replace a master that is down.
+  - By default the module makes a planned promotion (a switchover) and needs the old master running;
+    O(unplanned=true) replaces a master that is down.
+  - In the unplanned mode, whether the master is down is judged from the host the module runs on and
+    by every listed replica's link to the master. A master that is only cut off from all of them by
+    the network keeps running as a master. Stop it before it comes back, or make it a replica of the target.
   - The connecting user needs C(INFO), C(CONFIG), C(CLIENT) and C(REPLICAOF) (C(SLAVEOF) before Redis 5)
     on every instance.
   - The promoted instance's C(masterauth) and C(masteruser), used for its old master, are cleared.
@@ -178,6 +197,21 @@ EXAMPLES = r"""
   check_mode: true
   register: plan
 
+- name: Replace the master on 10.0.0.11, which is down, by its most up-to-date replica (here 10.0.0.12)
+  redisops.redis.failover:
+    unplanned: true
+    instance: redis-2
+    login_host: 10.0.0.12
+    login_password: "{{ redis_password }}"
+    master:
+      name: redis-1
+      host: 10.0.0.11
+      port: 6379
+    replicas:
+      - name: redis-3
+        host: 10.0.0.13
+        port: 6379
+
 - name: Report the plan
   ansible.builtin.assert:
     that: plan.action in ['promote', 'repoint', 'none']
@@ -187,7 +221,8 @@ EXAMPLES = r"""
 RETURN = r"""
 action:
   description:
-    - V(promote) when the target was (or in check mode would be) promoted, V(repoint) when it was the
+    - V(promote) when the target was (or in check mode would be) promoted (with O(unplanned), in place of
+      a master that is down), V(repoint) when it was the
       master already and only replicas were pointed at it, V(none) when the group was in the new
       topology already.
   returned: always
@@ -207,7 +242,9 @@ commands:
     - "redis-1 - CLIENT UNPAUSE"
     - "redis-3 - REPLICAOF 10.0.0.12 6379"
 before:
-  description: The replication role of each instance before, by name.
+  description:
+    - The replication role of each instance before, by name. With O(unplanned), a master that is down is
+      V(down) with the reason.
   returned: always
   type: dict
   sample:
@@ -215,7 +252,9 @@ before:
     redis-2: "replica of 10.0.0.11:6379 (link up)"
     redis-3: "replica of 10.0.0.11:6379 (link up)"
 after:
-  description: The replication role of each instance after (in check mode, as it would be), by name.
+  description:
+    - The replication role of each instance after (in check mode, as it would be), by name. A master that
+      is down is left as it is; its configuration must make it a replica of the target before it starts.
   returned: always
   type: dict
   sample:
@@ -223,7 +262,9 @@ after:
     redis-2: master
     redis-3: "replica of 10.0.0.12:6379"
 offset:
-  description: The old master's replication offset when writes stopped, which the target had reached when promoted.
+  description:
+    - The old master's replication offset when writes stopped, which the target had reached when promoted.
+    - With O(unplanned), the offset up to which the target held the dead master's stream.
   returned: when the target was promoted
   type: int
   sample: 184467
@@ -250,6 +291,8 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     connect,
     connection_argument_spec,
     endpoint,
+    ensure_required_libs,
+    open_client,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.failover import (
@@ -257,12 +300,14 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     Node,
     assess,
     caught_up,
+    choose_unplanned,
     credential_commands,
     describe,
     fence_directives,
     follow_command,
     follows,
     forget_master_commands,
+    held_offset,
     pause_commands,
     promote_command,
     stop_writes_method,
@@ -479,6 +524,39 @@ def repoint(module, run, target, forget, pending):
                          commands=run.done)
 
 
+def unreachable(module, params):
+    """The reason the server of params cannot be reached (refused or timed out), or None when it answers.
+
+    A refused login or any other answer means the server runs: only a connection that fails is down.
+    """
+    ensure_required_libs(module)
+    client = open_client(params)
+    try:
+        client.ping()
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        return str(exc) or exc.__class__.__name__
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
+    return None
+
+
+def promote_unplanned(module, run, target, others):
+    """Promote the target in place of a master that is down, then point the others at it.
+
+    There are no writes to stop: the master that took them is down. The target keeps everything it
+    holds; the others, at most as far as it in the same history, resync partially from it.
+    """
+    try:
+        run(target, promote_command(target.version))
+    except redis.RedisError as exc:
+        module.fail_json(msg="%s refused to be promoted: %s. Nothing was changed." % (target.name, exc),
+                         commands=run.done)
+    repoint(module, run, target, forget_master_commands(target.config),
+            [(member, follow_target(module, member, target)) for member in others])
+
+
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(
@@ -490,39 +568,66 @@ def main():
         masterauth=dict(type="str", no_log=True),
         masteruser=dict(type="str"),
         pause_timeout=dict(type="float", default=10),
+        unplanned=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["pause_timeout"] <= 0:
         module.fail_json(msg="pause_timeout must be a positive number of seconds, not %s." % params["pause_timeout"])
 
-    # Connect to and read every instance before anything changes.
+    # Connect to and read every instance before anything changes. In the unplanned mode the
+    # master may be down: that is the one failure to connect that is expected.
     target = Member(module, params["instance"], params, params["announce_host"] or params["login_host"],
                     params["announce_port"] or params["login_port"])
-    master = Member(module, params["master"]["name"], member_params(module, params["master"]),
-                    params["master"]["host"], params["master"]["port"])
+    master_params = member_params(module, params["master"])
+    down = unreachable(module, master_params) if params["unplanned"] else None
+    master = None if down else Member(module, params["master"]["name"], master_params,
+                                      params["master"]["host"], params["master"]["port"])
+    master_node = Node(params["master"]["name"] or endpoint(master_params), params["master"]["host"],
+                       params["master"]["port"], None)
     others = [Member(module, spec["name"], member_params(module, spec), spec["host"], spec["port"])
               for spec in params["replicas"]]
-    everyone = [target, master] + others
-    for member in everyone:
-        member.read(fence=member is master)
+    running = [member for member in [target, master] + others if member is not None]
+    for member in running:
+        member.read(fence=member is master and not params["unplanned"])
 
-    result = dict(changed=False, commands=[], before={member.name: describe(member.state) for member in everyone},
-                  servers={member.name: member.server for member in everyone})
+    result = dict(changed=False, commands=[], before={member.name: describe(member.state) for member in running},
+                  servers={member.name: member.server for member in running})
+    if down:
+        result["before"][master_node.name] = "down (%s)" % down
+    pending, steps = [], None
     try:
-        assessment = assess(target.node, master.node, [member.node for member in others])
-        if assessment.action == "promote":
-            steps = Steps(module, target, master, others)
+        if down:
+            # Raises unless the target holds at least as much of the dead master's stream as any other replica.
+            choose_unplanned(master_node, [member.node for member in [target] + others], target.name)
+            assessment = None if target.state["role"] == "master" else "unplanned"
+            pending = [(member, follow_target(module, member, target)) for member in others]
+            if assessment:
+                pending.insert(0, (target, [promote_command(target.version)] + forget_master_commands(target.config)))
         else:
-            pending = [(member, follow_target(module, member, target)) for member in [master] + others]
-            pending = [(member, commands) for member, commands in pending if commands]
+            if params["unplanned"] and not (target.state["role"] == "master"
+                                            and follows(master.state, target.host, target.port)):
+                raise FailoverError(
+                    "%s (%s) answers, as a %s: the unplanned failover is for a master that is down. Nothing was "
+                    "changed. Use the planned failover (without unplanned), which stops writes on %s before it "
+                    "promotes %s, so that no acknowledged write is lost."
+                    % (master.name, endpoint(master_params), describe(master.state), master.name, target.name))
+            assessment = assess(target.node, master.node, [member.node for member in others]).action
+            if assessment == "promote":
+                steps = Steps(module, target, master, others)
+            else:
+                assessment = None
+                pending = [(member, follow_target(module, member, target)) for member in [master] + others]
+        pending = [(member, commands) for member, commands in pending if commands]
     except FailoverError as exc:
         module.fail_json(msg=str(exc), **result)
     result["after"] = {member.name: "master" if member is target else "replica of %s:%s" % (target.host, target.port)
-                       for member in everyone}
+                       for member in running}
+    if down:
+        result["after"][master_node.name] = "down; must start as a replica of %s:%s" % (target.host, target.port)
 
     run = Run()
-    if assessment.action == "promote":
+    if assessment == "promote":
         result["action"] = "promote"
         if module.check_mode:
             result["commands"] = steps.listed(target, master)
@@ -530,11 +635,16 @@ def main():
             result.update(promote(module, run, target, master, steps))
             repoint(module, run, target, steps.forget, steps.repoint)
     else:
-        # The target is the master and the old master its replica already: point the replicas
-        # that still follow another master at it (and fix credentials), no need to stop writes.
-        result["action"] = "repoint" if pending else "none"
+        # unplanned: promote the target, then point the others at it (the master is down, there
+        # are no writes to stop). Otherwise the target is the master already: point
+        # the replicas that still follow another master at it (and fix credentials).
+        result["action"] = "promote" if assessment == "unplanned" else ("repoint" if pending else "none")
+        if assessment == "unplanned":
+            result["offset"] = held_offset(target.state)
         if module.check_mode:
             result["commands"] = [shown(member, command) for member, commands in pending for command in commands]
+        elif assessment == "unplanned":
+            promote_unplanned(module, run, target, others)
         else:
             repoint(module, run, target, [], pending)
     if not module.check_mode:

@@ -12,7 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.redisops.redis.plugins.module_utils.failover import (
+    FailoverError,
+    Node,
+    choose_unplanned,
+    follows,
+    held_offset,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.replication import resolve_host
+
 VARIABLE = "redis_failover_target"
+UNPLANNED = "redis_failover_unplanned"
 
 
 class FailoverPlanError(ValueError):
@@ -117,13 +127,16 @@ def _locate(target, instances):
     return host, index, instance
 
 
-def failover_plan(target, instances):
+def failover_plan(target, instances, running=None):
     """Plan the promotion of target ("HOST:INSTANCE" or "HOST") over its master.
 
     instances: {inventory host: [resolved instance without secrets, ...]} for every host of the play.
+    running: the labels of the instances that answer (unplanned mode), None when all do. Those that
+    do not are left out of replicas (listed in unreached instead) and of the new master's replicas,
+    and their entries in hosts have running false: their files are written, nothing is asked of them.
     Returns a dict: target, master (old), replicas (the old master's other replicas), each with
     inventory_host, instance, index, label, address, port, login_host; hosts: {inventory host:
-    [{name, label, index, role, replicaof, replicas, replica_read_only}]} the new role of each of its instances in the group
+    [{name, label, index, role, replicaof, replicas, replica_read_only, running}]} the new role of each of its instances in the group
     (replicaof {host, port} for a replica, replicas [{host, port}] for the new master);
     inventory: the changes to make to redis_server_instances, one line each.
     Raises FailoverPlanError, naming redis_failover_target and the fix, when target cannot be promoted.
@@ -160,6 +173,9 @@ def failover_plan(target, instances):
             "group's master. Nothing was changed. Fix: choose one of %s."
             % (VARIABLE, target, label, _label(master_host, master), _choices(instances)))
 
+    def answers(member_host, member):
+        return running is None or _label(member_host, member) in running
+
     siblings = []
     for entry in master.get("replicas") or []:
         if (entry["inventory_host"], entry["instance"]) == (host, instance["name"]):
@@ -173,7 +189,8 @@ def failover_plan(target, instances):
     follow = {"host": new_master["address"], "port": new_master["port"]}
     new_replicas = [dict(host=entry["host"], port=entry["port"]) for entry in instance.get("replicas") or []]
     new_replicas += [{key: value for key, value in replica_entry(member_host, member).items() if key in ("host", "port")}
-                     for member_host, member_index, member in [(master_host, master_index, master)] + siblings]
+                     for member_host, member_index, member in [(master_host, master_index, master)] + siblings
+                     if answers(member_host, member)]
 
     hosts = {}
 
@@ -186,6 +203,7 @@ def failover_plan(target, instances):
             "replicaof": follow if role == "replica" else None,
             "replicas": new_replicas if role == "master" else [],
             "replica_read_only": member["replica_read_only"],
+            "running": answers(member_host, member),
         })
 
     add(host, index, instance, "master")
@@ -203,7 +221,122 @@ def failover_plan(target, instances):
     return {
         "target": new_master,
         "master": old_master,
-        "replicas": [_member(member_host, member_index, member) for member_host, member_index, member in siblings],
+        "replicas": [_member(member_host, member_index, member) for member_host, member_index, member in siblings
+                     if answers(member_host, member)],
+        "unreached": [_label(member_host, member) for member_host, member_index, member in siblings
+                      if not answers(member_host, member)],
         "hosts": hosts,
         "inventory": inventory,
     }
+
+
+def _states(probes):
+    """{label: replication state} of the instances that answered, from {host: [replication_info result]}."""
+    states = {}
+    for host, results in (probes or {}).items():
+        for result in results or []:
+            if isinstance(result, Mapping) and isinstance(result.get("replication"), Mapping):
+                states["%s:%s" % (host, result.get("instance"))] = result["replication"]
+    return states
+
+
+def _groups(instances):
+    """[(master member, [replica members])] for every master of the play with replicas in the play."""
+    groups = []
+    for host, items in instances.items():
+        for index, instance in enumerate(items or []):
+            if instance["role"] != "master":
+                continue
+            members = []
+            for entry in instance.get("replicas") or []:
+                found_index, found = _find(instances, entry["inventory_host"], entry["instance"])
+                if found is not None:
+                    members.append(_member(entry["inventory_host"], found_index, found))
+            if members:
+                groups.append((_member(host, index, instance), members))
+    return groups
+
+
+def _node(member, states):
+    return Node(member["label"], member["address"], member["port"], states.get(member["label"]))
+
+
+def _promoted_by_earlier_run(master, members, states, resolve):
+    """True when the master answers as a replica of one of its inventory replicas that runs as a master."""
+    state = states.get(master["label"])
+    return state is not None and any(
+        (states.get(member["label"]) or {}).get("role") == "master"
+        and follows(state, member["address"], member["port"], resolve) for member in members)
+
+
+def unplanned_failover_plan(target, instances, probes, resolve=resolve_host):
+    """Plan the promotion of the most up-to-date replica of a master that is down.
+
+    target: the replica the user names, or None/"" to promote the most up-to-date one.
+    instances: as for failover_plan. probes: {inventory host: [result of replication_info for each
+    of its instances, with instance and replication, or error]}: an instance without replication
+    did not answer. Returns the plan of failover_plan for the chosen replica, with running (who
+    answered), plus unplanned true, down (the labels that did not answer) and offsets (label: how
+    much of the master's stream each running replica holds). Raises FailoverPlanError naming the
+    variable and the fix: the master answers (the planned mode is the right one), no master or several
+    are down, or the named replica is behind another one (naming it and both offsets).
+    """
+    if not isinstance(instances, Mapping):
+        raise FailoverPlanError("failover_plan needs the resolved instances of every host, as a dict")
+    states = _states(probes)
+    named = not (target is None or (isinstance(target, str) and not target.strip()))
+    if named:
+        planned = failover_plan(target, instances)
+        master, members = planned["master"], [planned["target"]] + planned["replicas"]
+        where = "%s=%r with %s=true" % (VARIABLE, target, UNPLANNED)
+    else:
+        groups = _groups(instances)
+        if not groups:
+            raise FailoverPlanError("%s=true: this play has no master with replicas in the play. Nothing was changed."
+                                    % UNPLANNED)
+        candidates = [(master, members) for master, members in groups
+                      if master["label"] not in states or _promoted_by_earlier_run(master, members, states, resolve)]
+        if not candidates:
+            raise FailoverPlanError(
+                "%s=true: every master of the play answers (%s): the unplanned failover replaces a master that is "
+                "down. Nothing was changed. Fix: for a switchover from a running master, run the planned failover: "
+                "leave %s out and set %s (%s)."
+                % (UNPLANNED, ", ".join("%s at %s:%s" % (master["label"], master["address"], master["port"])
+                                        for master, members in groups), UNPLANNED, VARIABLE, _choices(instances)))
+        if len(candidates) > 1:
+            raise FailoverPlanError(
+                "%s=true: several masters of the play are down or were replaced (%s). Nothing was changed. Fix: set "
+                "%s to a replica of the one to replace (%s)."
+                % (UNPLANNED, ", ".join(master["label"] for master, members in candidates), VARIABLE,
+                   _choices(instances)))
+        master, members = candidates[0]
+        where = "%s=true" % UNPLANNED
+    if master["label"] in states and not _promoted_by_earlier_run(master, members, states, resolve):
+        state = states[master["label"]]
+        as_what = "master" if state.get("role") == "master" \
+            else "replica of %s:%s" % (state.get("master_host"), state.get("master_port"))
+        raise FailoverPlanError(
+            "%s: the master %s (%s:%s) answers, as a %s: the unplanned failover replaces a master that is down. "
+            "Nothing was changed. Fix: run the planned failover, which stops writes on it before the promotion: "
+            "leave %s out and set %s=%s."
+            % (where, master["label"], master["address"], master["port"], as_what,
+               UNPLANNED, VARIABLE, target if named else members[0]["label"]))
+    running = [member for member in members if member["label"] in states]
+    if named and planned["target"]["label"] not in states:
+        raise FailoverPlanError("%s: %s does not answer, it cannot be promoted. Nothing was changed. Fix: start it, or "
+                                "leave %s out to promote the most up-to-date running replica."
+                                % (where, planned["target"]["label"], VARIABLE))
+    try:
+        chosen = choose_unplanned(Node(master["label"], master["address"], master["port"], None),
+                                  [_node(member, states) for member in running],
+                                  planned["target"]["label"] if named else None, resolve)
+    except FailoverError as exc:
+        raise FailoverPlanError("%s: %s" % (where, exc)) from None
+    labels = {member["label"] for member in running}
+    if master["label"] in states:
+        labels.add(master["label"])
+    plan = failover_plan(chosen.name, instances, running=labels)
+    plan["unplanned"] = True
+    plan["down"] = [member["label"] for member in [master] + members if member["label"] not in labels]
+    plan["offsets"] = {member["label"]: held_offset(states[member["label"]]) for member in running}
+    return plan

@@ -2,13 +2,18 @@
 service manager, free loopback ports, every path in a temporary tree), a writer that keeps
 writing during the promotion, and every acknowledged key counted afterwards.
 
-The tests of this file share one bed and run in order: bad input and check mode change nothing;
+The planned tests share one bed and run in order: bad input and check mode change nothing;
 the promotion under writes; then what must hold after it (idempotence, restart, the role's guard,
-the inventory update the playbook prints, and a promotion back).
+the inventory update the playbook prints, and a promotion back). The unplanned tests, at the end,
+share a second bed whose master is killed (SIGKILL) after writes its replicas acknowledged.
+
+Every run of the playbook is at -vvv, and its whole output is searched for the password, in
+the form a config file holds it and as the SHA-256 the ACL lines hold.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import threading
@@ -19,6 +24,8 @@ import redis
 import yaml
 
 from harness import PASSWORD, Bed, recap, run_module, show, wait_until
+
+from ansible_collections.redisops.redis.plugins.plugin_utils.topology import quote
 
 TARGET = "localhost:replica1"
 
@@ -90,9 +97,21 @@ def live_files(bed):
     return {name: read(bed, "etc", "redis-%s.live.conf" % name) for name in bed.ports}
 
 
+# The password as given, as written in a config file, and its SHA-256 (user ... #HASH lines).
+SECRET_FORMS = (PASSWORD, quote(PASSWORD), hashlib.sha256(PASSWORD.encode()).hexdigest())
+
+
+def leaked(proc):
+    """The forms of the password found anywhere in the output."""
+    out = proc.stdout + proc.stderr
+    return [form for form in SECRET_FORMS if form in out]
+
+
 def failover(bed, *args, target=TARGET, inventory=None):
     extra = ("-e", "redis_failover_target=%s" % target) if target is not None else ()
-    return bed.playbook("playbooks/failover.yml", *(extra + args), inventory=inventory)
+    proc = bed.playbook("playbooks/failover.yml", "-vvv", *(extra + args), inventory=inventory)
+    assert not leaked(proc), (leaked(proc), show(proc))
+    return proc
 
 
 def flat(proc):
@@ -165,7 +184,6 @@ def test_check_mode_reports_the_promotion_but_changes_nothing(bed, deployed):
     out = flat(proc)
     assert "localhost:replica1 (127.0.0.1:%d) would be the master now" % bed.ports["replica1"] in out, show(proc)
     assert "localhost:replica1 - REPLICAOF NO ONE" in out, show(proc)
-    assert PASSWORD not in proc.stdout + proc.stderr
     assert (run_ids(bed), live_files(bed), roles(bed)) == (ids, files, topology)
     assert not os.path.exists(bed.path("etc", "redis-failover.yml"))
 
@@ -188,7 +206,7 @@ def test_promotion_under_writes_succeeds_and_says_how_to_update_the_inventory(be
 
 def test_no_secret_in_the_output(bed, promoted):
     proc, writer, before = promoted
-    assert PASSWORD not in proc.stdout + proc.stderr
+    assert "-vvv" in proc.args and not leaked(proc), leaked(proc)
 
 
 def test_every_acknowledged_write_is_on_the_new_master_and_every_replica(bed, promoted):
@@ -351,3 +369,200 @@ def test_a_promotion_back_works_the_same_way(bed, promoted):
                           "replica2": "replica of 127.0.0.1:%d" % bed.master_port}
     keys = sorted(writer.acked)
     assert bed.client(bed.master_port).mget(keys) == [writer.acked[key][0] for key in keys]
+
+
+# -------------------------------------------------------------------------------------------------
+# Unplanned: the master is killed; its most up-to-date replica replaces it
+# -------------------------------------------------------------------------------------------------
+
+def unplanned(bed, *args, target=None):
+    return failover(bed, "-e", "redis_failover_unplanned=true", *args, target=target)
+
+
+def pid_of(bed, name):
+    with open(bed.path("run", "redis-%s.pid" % name)) as handle:
+        return int(handle.read().strip())
+
+
+def write_acknowledged(client, prefix, count, replicas):
+    """Write count keys in batches, each acknowledged by `replicas` replicas (WAIT); return them."""
+    keys = {}
+    for start in range(0, count, 100):
+        batch = {"%s:%05d" % (prefix, n): "v%d" % n for n in range(start, min(count, start + 100))}
+        client.mset(batch)
+        assert client.execute_command("WAIT", replicas, 10000) >= replicas
+        keys.update(batch)
+    return keys
+
+
+def live_roles(bed, names):
+    return {name: role(bed, name) for name in names}
+
+
+@pytest.fixture(scope="module")
+def crash_bed():
+    bed = Bed(replicas=("replica1", "replica2"), prefix="redisops-unplanned-")
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    yield bed
+    bed.stop_all()
+
+
+@pytest.fixture(scope="module")
+def crashed(crash_bed):
+    """Keys acknowledged by both replicas, then more acknowledged by replica1 only (replica2 is
+    frozen with SIGSTOP and cut from the master meanwhile), then SIGKILL of the master."""
+    bed = crash_bed
+    master = bed.client(bed.master_port)
+    both = write_acknowledged(master, "both", 2000, 2)
+    os.kill(pid_of(bed, "replica2"), signal.SIGSTOP)
+    try:
+        # The frozen replica's connection is closed: what follows reaches replica1 only (it reconnects).
+        master.execute_command("CLIENT", "KILL", "TYPE", "replica")
+        only_first = write_acknowledged(master, "first", 1000, 1)
+        os.kill(pid_of(bed, "master"), signal.SIGKILL)
+    finally:
+        os.kill(pid_of(bed, "replica2"), signal.SIGCONT)
+    for name in ("replica1", "replica2"):
+        client = bed.client(bed.ports[name])
+        wait_until(lambda: client.info("replication")["master_link_status"] == "down", timeout=30,
+                   what="%s to see its master down" % name)
+    offsets = {name: bed.client(bed.ports[name]).info("replication")["master_repl_offset"]
+               for name in ("replica1", "replica2")}
+    assert offsets["replica1"] > offsets["replica2"], offsets
+    return dict(both, **only_first), offsets
+
+
+def test_unplanned_is_refused_while_the_master_answers(crash_bed):
+    bed = crash_bed
+    ids, files, topology = run_ids(bed), live_files(bed), roles(bed)
+    for target, words in (
+            (None, ["every master of the play answers (localhost:master at 127.0.0.1:%d)" % bed.master_port,
+                    "leave redis_failover_unplanned out and set redis_failover_target"]),
+            ("localhost:replica1", ["the master localhost:master (127.0.0.1:%d) answers, as a master" % bed.master_port,
+                                    "leave redis_failover_unplanned out and set redis_failover_target=localhost:replica1"])):
+        proc = unplanned(bed, target=target)
+        assert proc.returncode != 0, show(proc)
+        assert recap(proc)[1] == 0, show(proc)
+        out = flat(proc)
+        for word in words + ["Nothing was changed"]:
+            assert word in out, show(proc)
+    assert (run_ids(bed), live_files(bed), roles(bed)) == (ids, files, topology)
+    assert not os.path.exists(bed.path("etc", "redis-failover.yml"))
+
+
+def test_unplanned_refuses_a_target_behind_another_replica(crash_bed, crashed):
+    bed = crash_bed
+    keys, offsets = crashed
+    replicas = ("replica1", "replica2")
+    files, topology = live_files(bed), live_roles(bed, replicas)
+    proc = unplanned(bed, target="localhost:replica2")
+    assert proc.returncode != 0, show(proc)
+    assert recap(proc)[1] == 0, show(proc)
+    out = flat(proc)
+    assert ("localhost:replica2 is at replication offset %d, behind localhost:replica1 at offset %d"
+            % (offsets["replica2"], offsets["replica1"])) in out, show(proc)
+    assert "Name localhost:replica1 as the target" in out and "Nothing was changed" in out, show(proc)
+    assert (live_files(bed), live_roles(bed, replicas)) == (files, topology)
+    assert not os.path.exists(bed.path("etc", "redis-failover.yml"))
+
+
+def test_unplanned_check_mode_shows_the_promotion_and_changes_nothing(crash_bed, crashed):
+    bed = crash_bed
+    replicas = ("replica1", "replica2")
+    files, topology = live_files(bed), live_roles(bed, replicas)
+    proc = unplanned(bed, "--check", "--diff")
+    assert proc.returncode == 0, show(proc)
+    out = flat(proc)
+    assert "localhost:replica1 (127.0.0.1:%d) would be the master now" % bed.ports["replica1"] in out, show(proc)
+    assert "localhost:replica1 - REPLICAOF NO ONE" in out, show(proc)
+    assert "localhost:master (127.0.0.1:%d) is down" % bed.master_port in out, show(proc)
+    assert (live_files(bed), live_roles(bed, replicas)) == (files, topology)
+    assert not os.path.exists(bed.path("etc", "redis-failover.yml"))
+
+
+@pytest.fixture(scope="module")
+def replaced(crash_bed, crashed):
+    return unplanned(crash_bed)
+
+
+def test_unplanned_promotes_the_most_up_to_date_replica_without_losing_a_key(crash_bed, crashed, replaced):
+    bed, proc = crash_bed, replaced
+    keys, offsets = crashed
+    assert proc.returncode == 0, show(proc)
+    out = flat(proc)
+    assert "localhost:replica1 (127.0.0.1:%d) is the master now" % bed.ports["replica1"] in out, show(proc)
+    assert "localhost:replica1 %d" % offsets["replica1"] in out and "localhost:replica2 %d" % offsets["replica2"] \
+        in out, show(proc)
+    assert "host 'localhost', instance 'replica1': remove replicaof (it is the master now)" in out, show(proc)
+    assert "host 'localhost', instance 'master': add replicaof: 'localhost:replica1'" in out, show(proc)
+    names = sorted(keys)
+    expected = [keys[name] for name in names]
+    new_master = bed.client(bed.ports["replica1"])
+    assert new_master.info("replication")["role"] == "master"
+    assert new_master.mget(names) == expected
+    # replica2 missed the last 1000 keys; it is re-pointed, resyncs and holds them too.
+    replica2 = bed.client(bed.ports["replica2"])
+    wait_until(lambda: replica2.info("replication")["master_link_status"] == "up", timeout=30,
+               what="replica2 linked to the new master")
+    assert role(bed, "replica2") == "replica of 127.0.0.1:%d" % bed.ports["replica1"]
+    wait_until(lambda: replica2.dbsize() == new_master.dbsize(), timeout=30, what="replica2 in sync")
+    assert replica2.mget(names) == expected
+
+
+def test_unplanned_writes_the_live_files_and_the_record(crash_bed, replaced):
+    bed = crash_bed
+    files = live_files(bed)
+    assert "replicaof" not in files["replica1"] and "masterauth" not in files["replica1"]
+    for name in ("master", "replica2"):
+        lines = files[name].splitlines()
+        assert "replicaof 127.0.0.1 %d" % bed.ports["replica1"] in lines, files[name]
+        assert [line.split()[0] for line in lines if not line.startswith("#")] == [
+            "requirepass", "masterauth", "replicaof", "replica-read-only"], files[name]
+    record = yaml.safe_load(read(bed, "etc", "redis-failover.yml"))
+    assert record["master"]["label"] == "localhost:replica1"
+    assert record["previous_master"]["label"] == "localhost:master"
+
+
+def test_unplanned_again_changes_nothing(crash_bed, replaced):
+    bed = crash_bed
+    files, topology = live_files(bed), live_roles(bed, ("replica1", "replica2"))
+    for args in ((), ("--check",)):
+        proc = unplanned(bed, *args)
+        assert proc.returncode == 0, show(proc)
+        assert recap(proc)[1] == 0, show(proc)
+        assert "was the master already" in flat(proc), show(proc)
+    assert (live_files(bed), live_roles(bed, ("replica1", "replica2"))) == (files, topology)
+
+
+def test_site_with_the_old_inventory_refuses_to_start_the_old_master_as_master(crash_bed, replaced):
+    bed = crash_bed
+    files = live_files(bed)
+    proc = bed.site()
+    assert proc.returncode != 0, show(proc)
+    assert recap(proc)[1] == 0, show(proc)
+    assert ("Instance 'replica1' of host 'localhost' (127.0.0.1:%d) is a master now" % bed.ports["replica1"]
+            in flat(proc)), show(proc)
+    assert live_files(bed) == files
+    with pytest.raises(redis.ConnectionError):
+        bed.client(bed.master_port).ping()
+
+
+def test_the_old_master_comes_back_as_a_replica_with_every_key(crash_bed, crashed, replaced):
+    bed = crash_bed
+    keys, offsets = crashed
+    bed.instances = updated_instances(bed, "replica1")
+    bed.write_inventory()
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    assert not leaked(proc)
+    assert roles(bed) == {"replica1": "master",
+                          "master": "replica of 127.0.0.1:%d" % bed.ports["replica1"],
+                          "replica2": "replica of 127.0.0.1:%d" % bed.ports["replica1"]}
+    old_master = bed.client(bed.master_port)
+    assert old_master.info("replication")["master_link_status"] == "up"
+    names = sorted(keys)
+    assert old_master.mget(names) == [keys[name] for name in names]
+    assert old_master.dbsize() == bed.client(bed.ports["replica1"]).dbsize()
+    proc = bed.site()
+    assert proc.returncode == 0 and recap(proc)[1] == 0, show(proc)

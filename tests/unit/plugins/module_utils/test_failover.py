@@ -15,11 +15,13 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     Node,
     assess,
     caught_up,
+    choose_unplanned,
     credential_commands,
     fence_directives,
     follow_command,
     follows,
     forget_master_commands,
+    held_offset,
     pause_commands,
     promote_command,
     stop_writes_method,
@@ -169,3 +171,56 @@ def test_a_promoted_instance_forgets_its_old_masters_credentials():
         ("CONFIG", "SET", "masterauth", ""), ("CONFIG", "SET", "masteruser", "")]
     assert all(SECRET not in command.text for command in commands)
     assert forget_master_commands({"masterauth": "", "masteruser": None}) == []
+
+
+# The group after its master (16379) died: both replicas hold its stream, their links down.
+DEAD = Node("m", "127.0.0.1", 16379, None)
+
+
+def stranded(name, port, offset, **changes):
+    changes = dict({"master_port": 16379, "master_repl_offset": offset}, **changes)
+    return Node(name, "127.0.0.1", port, state("redis-7.0-replica-master-down.txt", **changes))
+
+
+def test_held_offset_is_none_for_a_replica_that_never_synced():
+    assert held_offset(state("redis-7.0-replica-master-down.txt")) == 128
+    assert held_offset(state("redis-7.0-replica-master-down.txt", master_repl_offset=0)) is None
+
+
+def test_unplanned_chooses_the_replica_holding_the_most():
+    nodes = [stranded("a", 16479, 100), stranded("b", 16579, 128), stranded("c", 16679, 0)]
+    assert choose_unplanned(DEAD, nodes, resolve=no_dns).name == "b"
+    assert choose_unplanned(DEAD, nodes, "b", resolve=no_dns).name == "b"
+
+
+def test_unplanned_keeps_a_named_replica_level_with_the_best():
+    nodes = [stranded("a", 16479, 128), stranded("b", 16579, 128)]
+    assert choose_unplanned(DEAD, nodes, resolve=no_dns).name == "a"
+    assert choose_unplanned(DEAD, nodes, "b", resolve=no_dns).name == "b"
+
+
+def test_unplanned_returns_a_replica_an_earlier_run_promoted():
+    nodes = [PROMOTED, stranded("s", 16579, 128)]
+    assert choose_unplanned(DEAD, nodes, resolve=no_dns) is PROMOTED
+    with pytest.raises(FailoverError, match="t .127.0.0.1:16479. runs as the master of the group already"):
+        choose_unplanned(DEAD, nodes, "s", resolve=no_dns)
+
+
+@pytest.mark.parametrize("nodes, wanted, words", [
+    ([stranded("a", 16479, 100), stranded("b", 16579, 128)], "a",
+     ["a is at replication offset 100, behind b at offset 128", "lose the 28 byte(s)", "Name b as the target"]),
+    ([stranded("a", 16479, 0), stranded("b", 16579, 128)], "a", ["a is at replication offset 0 (it holds nothing)"]),
+    ([stranded("a", 16479, 100), TARGET._replace(name="b")], None,
+     ["b (127.0.0.1:16479) is linked to m (127.0.0.1:16379) right now", "not down"]),
+    ([stranded("a", 16479, 100), stranded("b", 16579, 128, master_port=17000)], None,
+     ["b (127.0.0.1:16579) is a replica of 127.0.0.1:17000", "not a replica of m"]),
+    ([stranded("a", 16479, 100), stranded("b", 16579, 128, master_replid="f" * 40)], None,
+     ["different histories", "a replication ID 132ad1b8", "b replication ID ffff"]),
+    ([stranded("a", 16479, 0)], None, ["No running replica of m (127.0.0.1:16379) holds any of its data"]),
+    ([PROMOTED, PROMOTED._replace(name="u", port=16579)], None, ["are all masters"]),
+])
+def test_unplanned_refuses_what_could_lose_data(nodes, wanted, words):
+    with pytest.raises(FailoverError) as raised:
+        choose_unplanned(DEAD, nodes, wanted, resolve=no_dns)
+    for word in words + ["Nothing was changed"]:
+        assert word in str(raised.value), str(raised.value)

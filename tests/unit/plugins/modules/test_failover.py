@@ -8,6 +8,7 @@ rarely take: a replica that does not catch up, servers before 6.2, a refused pro
 from __future__ import annotations
 
 import pytest
+import redis
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
@@ -35,6 +36,13 @@ class FakeServer:
         self.config = {"masterauth": SECRET if master else "", "masteruser": "",
                        "min-replicas-to-write": "0", "min-replicas-max-lag": "10"}
         self.group = None
+        self.link = "up"
+
+    def ping(self):
+        return True
+
+    def close(self):
+        pass
 
     def info(self, section):
         if section == "server":
@@ -44,8 +52,9 @@ class FakeServer:
         source = self.group.get(self.master[1])
         if self.catch_up and source is not None:
             self.offset = max(self.offset, source.offset)
-        return ("# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:up\r\n"
-                "master_sync_in_progress:0\r\nslave_repl_offset:%d\r\n" % (self.master + (self.offset,)))
+        return ("# Replication\r\nrole:slave\r\nmaster_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\n"
+                "master_sync_in_progress:0\r\nslave_repl_offset:%d\r\nmaster_replid:%s\r\nmaster_repl_offset:%d\r\n"
+                % (self.master + (self.link, self.offset, "a" * 40, self.offset)))
 
     def config_get(self, name):
         return {name: self.config[name]} if name in self.config else {}
@@ -71,6 +80,25 @@ def group(version="7.0.15", catch_up=True):
     return servers, log
 
 
+class Down:
+    """A server that is not running: the connection is refused."""
+
+    def ping(self):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1:7000. Connection refused.")
+
+    def close(self):
+        pass
+
+
+def crashed(catch_up=True):
+    """The group after its master 7000 died: 7001 and 7002 hold its stream up to 900, links down."""
+    servers, log = group(catch_up=catch_up)
+    del servers[7000]
+    for server in servers.values():
+        server.link = "down"
+    return servers, log
+
+
 ARGS = dict(
     instance="t", login_port=7001, login_password=SECRET, pause_timeout=2,
     master=dict(name="m", host="127.0.0.1", port=7000),
@@ -91,6 +119,7 @@ def run(monkeypatch):
         monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
         monkeypatch.setattr(failover, "connect",
                             lambda module, params=None: servers[(params or module.params)["login_port"]])
+        monkeypatch.setattr(failover, "open_client", lambda params: servers.get(params["login_port"]) or Down())
         args = dict(ARGS, **changes)
         if check_mode:
             args["_ansible_check_mode"] = True
@@ -179,3 +208,55 @@ def test_pause_timeout_must_be_positive(run):
     servers, log = group()
     result = run(servers, pause_timeout=0)
     assert result["failed"] and "pause_timeout must be a positive number" in result["msg"] and log == []
+
+
+def test_unplanned_promotes_the_target_and_re_points_the_others_without_touching_the_dead_master(run):
+    servers, log = crashed()
+    servers[7002].offset = 850
+    result = run(servers, unplanned=True)
+    assert not result["failed"], result
+    assert log == [(7001, "REPLICAOF NO ONE"), (7001, "CONFIG SET masterauth "),
+                   (7002, "REPLICAOF 127.0.0.1 7001")]
+    assert result["action"] == "promote" and result["offset"] == 900
+    assert result["before"]["m"].startswith("down (Error 111")
+    assert result["after"]["m"] == "down; must start as a replica of 127.0.0.1:7001"
+    assert SECRET not in repr(result)
+
+
+def test_unplanned_again_changes_nothing(run):
+    servers, log = crashed()
+    run(servers, unplanned=True)
+    del log[:]
+    result = run(servers, unplanned=True)
+    assert (result["failed"], result["changed"], result["action"], log) == (False, False, "none", [])
+
+
+def test_unplanned_check_mode_lists_the_commands_and_runs_none(run):
+    servers, log = crashed()
+    result = run(servers, check_mode=True, unplanned=True)
+    assert result["changed"] and log == []
+    assert result["commands"] == ["t - REPLICAOF NO ONE", 't - CONFIG SET masterauth ""',
+                                  "s - REPLICAOF 127.0.0.1 7001"]
+
+
+def test_unplanned_refuses_a_target_behind_another_replica(run):
+    servers, log = crashed()
+    servers[7002].offset = 950
+    result = run(servers, unplanned=True)
+    assert result["failed"] and log == []
+    assert "t is at replication offset 900, behind s at offset 950" in result["msg"]
+
+
+def test_unplanned_refuses_while_the_master_answers(run):
+    servers, log = group()
+    result = run(servers, unplanned=True)
+    assert result["failed"] and log == []
+    assert "m (127.0.0.1:7000) answers, as a master: the unplanned failover is for a master that is down" in result["msg"]
+
+
+def test_unplanned_refuses_while_a_replica_is_still_linked_to_the_master(run):
+    servers, log = crashed()
+    servers[7002].link = "up"
+    result = run(servers, unplanned=True)
+    assert result["failed"] and log == []
+    assert "s (127.0.0.1:7002) is linked to m (127.0.0.1:7000) right now" in result["msg"]

@@ -5,9 +5,17 @@ Every refusal names redis_failover_target, says nothing changed and gives the fi
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from ansible_collections.redisops.redis.plugins.plugin_utils.failover import FailoverPlanError, failover_plan, promotable
+from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, replication_state
+from ansible_collections.redisops.redis.plugins.plugin_utils.failover import (
+    FailoverPlanError,
+    failover_plan,
+    promotable,
+    unplanned_failover_plan,
+)
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import server_instances
 
 BED = {
@@ -102,3 +110,101 @@ def test_refusals_name_the_variable_and_the_fix(target, words):
     assert "Nothing was changed" in message
     for word in words:
         assert word in message, message
+
+
+# -------------------------------------------------------------------------------------------------
+# Unplanned: the master of SMALL is down
+# -------------------------------------------------------------------------------------------------
+
+INFO_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "info")
+SMALL = {"localhost": dict(BED["localhost"], redis_server_instances=BED["localhost"]["redis_server_instances"][:3])}
+
+
+def recorded(name, **changes):
+    with open(os.path.join(INFO_DIR, name)) as handle:
+        result = replication_state(parse_info(handle.read()))
+    result.update(changes)
+    return result
+
+
+def stranded(offset, **changes):
+    return recorded("redis-7.0-replica-master-down.txt", **dict({"master_port": 7000, "master_repl_offset": offset},
+                                                                **changes))
+
+
+def probes(**states):
+    """replication_info results of localhost's instances: a state, or None for one that did not answer."""
+    return {"localhost": [{"instance": name, "replication": state} if state else
+                          {"instance": name, "error": "Cannot read INFO from 127.0.0.1: Connection refused."}
+                          for name, state in states.items()]}
+
+
+def no_dns(host):
+    return set()
+
+
+def test_unplanned_promotes_the_replica_holding_the_most():
+    plan = unplanned_failover_plan(None, resolved(SMALL), probes(master=None, replica1=stranded(100),
+                                                                 replica2=stranded(128)), no_dns)
+    assert plan["target"]["label"] == "localhost:replica2"
+    assert plan["unplanned"] and plan["down"] == ["localhost:master"]
+    assert plan["offsets"] == {"localhost:replica1": 100, "localhost:replica2": 128}
+    assert [replica["label"] for replica in plan["replicas"]] == ["localhost:replica1"]
+    by_name = {item["name"]: item for item in plan["hosts"]["localhost"]}
+    assert by_name["master"]["running"] is False
+    assert by_name["master"]["replicaof"] == {"host": "127.0.0.1", "port": 7002}
+    # The new master expects only the replicas that run.
+    assert by_name["replica2"]["replicas"] == [{"host": "127.0.0.1", "port": 7001}]
+
+
+def test_unplanned_leaves_a_replica_that_does_not_answer_out_of_the_promotion_but_writes_its_files():
+    plan = unplanned_failover_plan(None, resolved(SMALL), probes(master=None, replica1=stranded(128), replica2=None),
+                                   no_dns)
+    assert plan["target"]["label"] == "localhost:replica1"
+    assert plan["replicas"] == [] and plan["unreached"] == ["localhost:replica2"]
+    assert plan["down"] == ["localhost:master", "localhost:replica2"]
+    assert {item["name"]: item["running"] for item in plan["hosts"]["localhost"]} == {
+        "replica1": True, "master": False, "replica2": False}
+
+
+def test_unplanned_again_after_the_old_master_came_back_as_a_replica_keeps_the_target():
+    promoted = recorded("redis-7.0-master.txt")
+    back = recorded("redis-7.0-replica.txt", master_port=7001)
+    plan = unplanned_failover_plan(None, resolved(SMALL), probes(master=back, replica1=promoted,
+                                                                 replica2=stranded(128, master_port=7001)), no_dns)
+    assert plan["target"]["label"] == "localhost:replica1" and plan["down"] == []
+
+
+@pytest.mark.parametrize("target, states, words", [
+    (None, dict(master=recorded("redis-7.0-master.txt"), replica1=stranded(1), replica2=stranded(1)),
+     ["redis_failover_unplanned=true: every master of the play answers (localhost:master at 127.0.0.1:7000)",
+      "leave redis_failover_unplanned out and set redis_failover_target"]),
+    ("localhost:replica1", dict(master=recorded("redis-7.0-master.txt"), replica1=stranded(1), replica2=stranded(1)),
+     ["the master localhost:master (127.0.0.1:7000) answers, as a master",
+      "set redis_failover_target=localhost:replica1"]),
+    ("localhost:replica1", dict(master=None, replica1=stranded(100), replica2=stranded(128)),
+     ["redis_failover_target='localhost:replica1' with redis_failover_unplanned=true",
+      "localhost:replica1 is at replication offset 100, behind localhost:replica2 at offset 128",
+      "Name localhost:replica2 as the target"]),
+    ("localhost:replica1", dict(master=None, replica1=None, replica2=stranded(128)),
+     ["localhost:replica1 does not answer, it cannot be promoted"]),
+    ("localhost:master", dict(master=None, replica1=stranded(1), replica2=stranded(1)),
+     ["is a master in the inventory"]),
+])
+def test_unplanned_refusals_name_the_variable_and_the_fix(target, states, words):
+    with pytest.raises(FailoverPlanError) as raised:
+        unplanned_failover_plan(target, resolved(SMALL), probes(**states), no_dns)
+    for word in words + ["Nothing was changed"]:
+        assert word in str(raised.value), str(raised.value)
+
+
+def test_unplanned_needs_a_target_when_several_masters_are_down():
+    two = {"localhost": dict(SMALL["localhost"], redis_server_instances=SMALL["localhost"]["redis_server_instances"] + [
+        {"name": "other", "port": 7010}, {"name": "other-replica", "port": 7011, "replicaof": "localhost:other"}])}
+    states = probes(master=None, replica1=stranded(1), replica2=stranded(1), other=None,
+                    **{"other-replica": stranded(1, master_port=7010)})
+    with pytest.raises(FailoverPlanError, match="several masters of the play are down or were replaced "
+                                                ".localhost:master, localhost:other."):
+        unplanned_failover_plan(None, resolved(two), states, no_dns)
+    plan = unplanned_failover_plan("localhost:other-replica", resolved(two), states, no_dns)
+    assert plan["master"]["label"] == "localhost:other"
