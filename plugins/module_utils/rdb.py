@@ -43,7 +43,7 @@ def lzf_decompress(data, length):
         pos += 1
         if ref < 0:
             raise RdbError("corrupt LZF data: reference before the start")
-        for _ in range(run + 2):  # byte by byte: the reference may overlap what it produces
+        for _count in range(run + 2):  # byte by byte: the reference may overlap what it produces
             out.append(out[ref])
             ref += 1
     if len(out) != length:

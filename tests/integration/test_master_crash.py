@@ -88,6 +88,7 @@ def test_a_crashed_master_behind_its_replicas_is_not_started(bed, deployed):
     before = digest(bed.path("etc"), bed.path("data", "master"))
     offsets = {name: bed.client(bed.ports[name]).info("replication")["slave_repl_offset"]
                for name in ("replica1", "replica2")}
+    run_ids = {name: bed.run_id(bed.ports[name]) for name in ("replica1", "replica2")}
 
     proc = bed.site()
 
@@ -101,6 +102,7 @@ def test_a_crashed_master_behind_its_replicas_is_not_started(bed, deployed):
     assert "redis_server_force_topology=true" in out
     assert not answers(bed.master_port)  # not started
     assert digest(bed.path("etc"), bed.path("data", "master")) == before  # nothing changed
+    assert {name: bed.run_id(bed.ports[name]) for name in run_ids} == run_ids  # no replica restarted
     for name in ("replica1", "replica2"):  # every acknowledged key is still there
         client = bed.client(bed.ports[name])
         assert client.dbsize() == 2 * KEYS

@@ -8,7 +8,10 @@ loses no acknowledged write, the RDB save points lose every write since the last
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
 
@@ -59,10 +62,6 @@ def crash_after_writes(workdir, args):
 
 @pytest.fixture(scope="module")
 def figures():
-    import os
-    import shutil
-    import tempfile
-
     results = {}
     for name, args in SETTINGS.items():
         workdir = tempfile.mkdtemp(prefix="redisops-persistence-")
@@ -117,5 +116,45 @@ def test_an_upgrade_from_appendonly_no_keeps_every_key():
             assert client.config_get("appendonly")["appendonly"] == "yes"
             assert client.config_get("appendfsync")["appendfsync"] == "everysec"
             assert client.mget(list(keys)) == list(keys.values())
+    finally:
+        bed.stop_all()
+
+
+def test_a_stopped_instance_with_only_an_rdb_file_is_refused_then_upgraded_once_started():
+    """Stopped cleanly under the old default, an instance holds its data in dump.rdb only: started
+    with appendonly yes it would start empty. The run refuses before any change, naming it; started
+    with its old file (a run with the old setting), the next run with the new default keeps every key."""
+    bed = Bed(prefix="redisops-aof-stopped-")
+    try:
+        old = bed.variant("old-default", redis_server_config={"appendonly": "no"})
+        proc = bed.site(inventory=old)
+        assert proc.returncode == 0, show(proc)
+        master = bed.client(bed.master_port)
+        keys = {"stopped:%d" % n: str(n) for n in range(1000)}
+        master.mset(keys)
+        assert master.wait(1, 10000) == 1
+        with open(bed.path("run", "redis-master.pid")) as handle:
+            pid = int(handle.read().strip())
+        os.kill(pid, signal.SIGTERM)  # a clean stop: dump.rdb holds every key, at the replica's offset
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="the master to save and exit")
+        conf = bed.path("etc", "redis-master.conf")
+        with open(conf) as handle:
+            before = handle.read()
+
+        proc = bed.site()
+
+        assert proc.returncode != 0, show(proc)
+        assert "Instance(s) master of host 'localhost' are not running and hold their data in an RDB file" in proc.stdout
+        with open(conf) as handle:
+            assert handle.read() == before
+        assert bed.client(bed.replica_port).mget(list(keys)) == list(keys.values())
+
+        proc = bed.site(inventory=old)  # the fix: start it as it is
+        assert proc.returncode == 0, show(proc)
+        proc = bed.site()
+        assert proc.returncode == 0, show(proc)
+        for port in bed.master_port, bed.replica_port:
+            assert bed.client(port).config_get("appendonly")["appendonly"] == "yes"
+            assert bed.client(port).mget(list(keys)) == list(keys.values()), port
     finally:
         bed.stop_all()
