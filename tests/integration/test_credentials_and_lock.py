@@ -87,7 +87,8 @@ def bed():
     ({"redis_server_password": "a wrong password", "redis_server_previous_passwords": ["neither this one"]},
      ["master", "replica"]),
     ({"instances": "master password wrong"}, ["master"]),
-], ids=["wrong password", "wrong previous password too", "wrong password of one instance"])
+    ({"redis_server_password": "a wrong password", "redis_server_force_topology": True}, ["master", "replica"]),
+], ids=["wrong password", "wrong previous password too", "wrong password of one instance", "with the guard lifted"])
 def test_a_password_the_instances_refuse_stops_the_run_before_anything_is_written(bed, overrides, refused):
     overrides = dict(overrides)
     if overrides.pop("instances", None):
