@@ -53,7 +53,7 @@ def test_a_free_lock_is_taken_with_its_holder_time_and_a_token(tmp_path):
 
 def test_a_taken_lock_makes_the_second_run_wait_and_fail_naming_the_holder(tmp_path):
     path = str(tmp_path / "host.lock")
-    first, _ = wait(path, 10, True, "first run")
+    first = wait(path, 10, True, "first run")[0]
     clock = Clock()
     with pytest.raises(LockHeld) as raised:
         wait(path, 5, True, "second run", clock=clock.time, sleep=clock.sleep)
@@ -65,7 +65,7 @@ def test_a_taken_lock_makes_the_second_run_wait_and_fail_naming_the_holder(tmp_p
 
 def test_a_waiting_run_takes_the_lock_once_the_holder_releases_it(tmp_path):
     path = str(tmp_path / "host.lock")
-    first, _ = wait(path, 10, True, "first run")
+    first = wait(path, 10, True, "first run")[0]
 
     def release_after_three(clock):
         if clock.sleeps == 3:
@@ -107,7 +107,7 @@ def test_of_many_runs_at_once_exactly_one_takes_the_lock(tmp_path):
 
 def test_a_run_releases_only_its_own_lock(tmp_path):
     path = str(tmp_path / "host.lock")
-    record, _ = wait(path, 10, True, "first run")
+    record = wait(path, 10, True, "first run")[0]
     assert release(path, "another-token") is None
     assert read_record(path) == record
     assert release(path, record["token"]) == record
@@ -117,7 +117,7 @@ def test_a_run_releases_only_its_own_lock(tmp_path):
 
 def test_a_stale_lock_is_cleared_without_a_token(tmp_path):
     path = str(tmp_path / "host.lock")
-    record, _ = wait(path, 10, True, "killed run")
+    record = wait(path, 10, True, "killed run")[0]
     assert release(path, None) == record
     assert not os.path.exists(path)
 
