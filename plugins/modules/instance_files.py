@@ -107,6 +107,12 @@ options:
             later run tells an outside rewrite of the file from new content (see the description).
         type: bool
         default: false
+      previous:
+        description:
+          - Where to keep the former content of the file when new content that needs a restart
+            (RV(files[].restart)) replaces it, with the same owner, group and mode; a restart
+            that fails can put it back. Written only then, and named in RV(files[].previous).
+        type: path
 """
 
 EXAMPLES = r"""
@@ -121,6 +127,7 @@ EXAMPLES = r"""
         group: redis
         mode: "0640"
         checksum_header: true
+        previous: /etc/redis/redis-main.conf.previous
   register: written
 
 - name: Restart the instance when it does not run the new content yet
@@ -167,6 +174,11 @@ files:
           O(files[].checksum_header) ever say V(true).
       type: bool
       returned: always
+    previous:
+      description: The O(files[].previous) file this call wrote the former content to.
+      type: str
+      returned: when the former content was kept
+      sample: /etc/redis/redis-main.conf.previous
 """
 
 import grp
@@ -251,13 +263,17 @@ def ensure_file(module, spec, diffs):
     if content_changed and module._diff and not secret:
         before, after = mask_secrets(current or "", wanted_text(content, spec["checksum_header"]))
         diffs.append(dict(before_header=path, after_header=path, before=before, after=after))
+    result = dict(path=path, changed=changed, restart=restart)
     if changed and not module.check_mode:
         if content_changed:
+            if restart and current is not None and spec["previous"]:
+                write_atomically(spec["previous"], current, uid, gid, mode)
+                result["previous"] = spec["previous"]
             write_atomically(path, wanted_text(content, spec["checksum_header"]), uid, gid, mode)
         else:
             os.chown(path, uid, gid)
             os.chmod(path, mode)
-    return dict(path=path, changed=changed, restart=restart)
+    return result
 
 
 def main():
@@ -278,6 +294,7 @@ def main():
                 group=dict(type="str", required=True),
                 mode=dict(type="str", required=True),
                 checksum_header=dict(type="bool", default=False),
+                previous=dict(type="path"),
             ), mutually_exclusive=[("content", "secret_content")],
                 required_one_of=[("content", "secret_content")]),
         ),

@@ -48,6 +48,18 @@ options:
     type: list
     elements: str
     default: []
+  config_file:
+    description:
+      - The main configuration file of the instance, on the managed host. When set, its directives are
+        compared with the running instance's (C(CONFIG GET)) and the differences a restart would
+        apply are returned in RV(pending_restart). A restart that failed, or that a run stopped
+        before, shows there until the instance runs its file.
+      - Values are compared normalised (memory units, V(yes)/V(no), C(save) lines joined, C(bind)
+        lists, quoting). A directive C(CONFIG GET) does not return is not compared, nor are those
+        applied live (C(requirepass), C(replicaof)... ). Differences count only when the process
+        started before the file was last written, so that a value changed live with C(CONFIG SET)
+        is not taken for a pending restart.
+    type: path
   instances:
     description:
       - Several instances to read in one call, for example every instance of a host, so that one
@@ -80,6 +92,9 @@ options:
         description: As O(directives). Defaults to O(directives).
         type: list
         elements: str
+      config_file:
+        description: As O(config_file), the main file of this instance.
+        type: path
 notes:
   - The connecting user needs the C(INFO) command, and C(CONFIG) for O(directives).
 seealso:
@@ -117,6 +132,18 @@ EXAMPLES = r"""
       - {instance: replica, login_port: 6479}
   register: both
 
+- name: Read whether the replica still runs an older configuration than its file
+  redisops.redis.replication_info:
+    login_port: 6479
+    login_password: "{{ redis_password }}"
+    config_file: /etc/redis/redis-replica.conf
+  register: replica_config
+
+- name: Fail when a restart is pending
+  ansible.builtin.assert:
+    that: replica_config.pending_restart | length == 0
+    fail_msg: "{{ replica_config.pending_restart }}"
+
 - name: Show the role of each, or why it could not be read
   ansible.builtin.debug:
     msg: "{{ both.instances | map(attribute='replication.role', default='unreadable') | list }}"
@@ -126,9 +153,9 @@ RETURN = r"""
 instances:
   description:
     - With O(instances), one result per instance, in order, with its V(instance) name and either
-      RV(server), RV(replication) and RV(unknown_directives) as described here, or V(error), why it
-      could not be read, and V(login_refused=true) when that is because it refused the login
-      password (and every one of O(previous_passwords)).
+      RV(server), RV(replication), RV(unknown_directives) (and RV(pending_restart)) as described here,
+      or V(error), why it could not be read, and V(login_refused=true) when that is because it refused
+      the login password (and every one of O(previous_passwords)).
   returned: when O(instances) is given
   type: list
   elements: dict
@@ -136,6 +163,29 @@ instances:
     - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, unknown_directives: []}
     - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Connection refused."}
     - {instance: cache, login_refused: true, error: "127.0.0.1:6380 refused the login password and the 1 previous_passwords."}
+pending_restart:
+  description:
+    - With O(config_file), each directive whose value in the file differs from the running
+      instance's, the process having started before the file was written; empty when the instance
+      runs its file, or when the file cannot be read (a missing file is not a pending restart).
+  returned: success, when O(config_file) is given
+  type: list
+  elements: dict
+  contains:
+    directive:
+      description: The directive, lowercase.
+      type: str
+      sample: port
+    file:
+      description: Its value in the file, as written there (unquoted).
+      type: str
+      sample: "7001"
+    running:
+      description: Its value in the running instance, as C(CONFIG GET) returns it.
+      type: str
+      sample: "7000"
+  sample:
+    - {directive: maxmemory, file: 256mb, running: "104857600"}
 unknown_directives:
   description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
   returned: success, unless O(instances) is given
@@ -295,6 +345,9 @@ replication:
       sample: 14
 """
 
+import os
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
@@ -308,6 +361,11 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     open_client,
     redis,
 )
+from ansible_collections.redisops.redis.plugins.module_utils.running_config import (
+    ConfigSyntaxError,
+    file_directives,
+    pending_restart,
+)
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
     parse_info,
     replication_state,
@@ -315,13 +373,30 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
 )
 
 
-def read(client, directives):
-    """server, replication and unknown_directives of the instance client talks to."""
-    server_text = client.info("server")
+def read_pending_restart(client, config_file, uptime_seconds):
+    """The directives of config_file that the running instance does not run yet (pending_restart)."""
+    try:
+        with open(config_file, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+        mtime = os.stat(config_file).st_mtime
+        names = list(file_directives(text))
+    except (OSError, ConfigSyntaxError):
+        return []  # a missing or unreadable file is reported by the file comparison, not as a restart
+    running = {name: client.config_get(name).get(name) for name in names}
+    return pending_restart(text, running, uptime_seconds, time.time(), mtime)
+
+
+def read(client, directives, config_file=None):
+    """server, replication, unknown_directives (and pending_restart) of the instance client talks to."""
+    server_info = parse_info(client.info("server"))
     replication_text = client.info("replication")
     unknown = [name for name in directives if not client.config_get(name)]
-    return dict(server=server_identity(parse_info(server_text)),
-                replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
+    result = dict(server=server_identity(server_info),
+                  replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
+    if config_file:
+        result["pending_restart"] = read_pending_restart(client, config_file,
+                                                         int(server_info.get("uptime_in_seconds", 0)))
+    return result
 
 
 def read_several(module):
@@ -341,7 +416,7 @@ def read_several(module):
             params = accepted
         client = open_client(params)
         try:
-            results.append(dict(read(client, params["directives"]), instance=name))
+            results.append(dict(read(client, params["directives"], params["config_file"]), instance=name))
         except redis.AuthenticationError as exc:
             results.append(dict(instance=name, login_refused=True,
                                 error="Authentication to %s failed: %s" % (endpoint(params), exc)))
@@ -355,10 +430,12 @@ def read_several(module):
 def main():
     argument_spec = connection_argument_spec()
     instance_spec = instance_connection_spec()
-    instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"))
+    instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"),
+                         config_file=dict(type="path"))
     argument_spec.update(
         directives=dict(type="list", elements="str", default=[]),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
+        config_file=dict(type="path"),
         instances=dict(type="list", elements="dict", options=instance_spec),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -373,7 +450,7 @@ def main():
                              % (endpoint(module.params), len(module.params["previous_passwords"])), login_refused=True)
     client = connect(module, params)
     try:
-        result = read(client, module.params["directives"])
+        result = read(client, module.params["directives"], module.params["config_file"])
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
     module.exit_json(changed=False, **result)

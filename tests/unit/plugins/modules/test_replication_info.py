@@ -49,3 +49,16 @@ def test_several_instances_in_one_call_each_read_or_with_its_error(run_main, fak
     assert replica["replication"]["master_link_status"] == "up" and replica["server"]["version"] == "7.0.15"
     assert stopped == {"instance": "127.0.0.1:16480", "error": "Cannot read INFO from 127.0.0.1:16480: Connection refused."}
     assert all(client.closed for client in clients.values())
+
+
+def test_config_file_returns_the_directives_a_restart_would_apply(run_main, fake_client, tmp_path):
+    """The file is newer than the process (uptime in the recorded INFO): its port is pending."""
+    conf = tmp_path / "redis-main.conf"
+    conf.write_text("port 7001\nmaxmemory 1mb\nrename-command FLUSHALL \"\"\n")
+    client = fake_client("redis-7.0-master.txt")
+    running = {"port": "7000", "maxmemory": "1048576"}
+    client.config_get = lambda name: {name: running[name]} if name in running else {}
+    result = run_main(replication_info, {"config_file": str(conf)}, client)
+    assert result["pending_restart"] == [{"directive": "port", "file": "7001", "running": "7000"}]
+    missing = run_main(replication_info, {"config_file": str(tmp_path / "absent.conf")}, client)
+    assert missing["failed"] is False and missing["pending_restart"] == []
