@@ -36,6 +36,18 @@ options:
     type: list
     elements: str
     default: []
+  count_client_writes:
+    description:
+      - On a master that was a replica (promoted with C(REPLICAOF NO ONE) or a failover), read its
+        replication stream since the promotion from its backlog, as a replica does (C(PSYNC) from
+        C(second_repl_offset), over a connection of its own, closed after reading), and count the
+        client writes in it, leaving out the C(PING)s it sends its own replicas, C(SELECT) and
+        C(REPLCONF). The result is in RV(promotion).
+      - The C(redisops.redis.server) role's guard uses it to tell a master that merely pings its
+        replicas from one that took writes. When the backlog no longer holds the whole stream, the
+        writes cannot be counted and the instance is taken to hold writes.
+    type: bool
+    default: false
   instances:
     description:
       - Several instances to read in one call, for example every instance of a host, so that one
@@ -68,8 +80,12 @@ options:
         description: As O(directives). Defaults to O(directives).
         type: list
         elements: str
+      count_client_writes:
+        description: As O(count_client_writes). Defaults to O(count_client_writes).
+        type: bool
 notes:
-  - The connecting user needs the C(INFO) command, and C(CONFIG) for O(directives).
+  - The connecting user needs the C(INFO) command, C(CONFIG) for O(directives), and C(PSYNC) for
+    O(count_client_writes).
 seealso:
   - module: redisops.redis.replication_check
 """
@@ -114,14 +130,35 @@ RETURN = r"""
 instances:
   description:
     - With O(instances), one result per instance, in order, with its V(instance) name and either
-      RV(server), RV(replication) and RV(unknown_directives) as described here, or V(error), why it
-      could not be read.
+      RV(server), RV(replication), RV(unknown_directives) and RV(promotion) as described here, or
+      V(error), why it could not be read.
   returned: when O(instances) is given
   type: list
   elements: dict
   sample:
     - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, unknown_directives: []}
     - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Connection refused."}
+promotion:
+  description:
+    - With O(count_client_writes), whether the instance, a master, holds writes that making it a
+      replica again would throw away. V(null) without O(count_client_writes).
+  returned: success, unless O(instances) is given
+  type: dict
+  contains:
+    holds_writes:
+      description:
+        - V(true) when the instance took client writes since its promotion, when they could not be
+          counted, or when it has replicas and no record of its promotion; V(false) on a replica.
+      type: bool
+      sample: false
+    client_writes:
+      description: Number of client writes since its promotion; V(null) when unknown or not promoted.
+      type: int
+      sample: 0
+    summary:
+      description: The replicas and writes of the instance, in words, for messages.
+      type: str
+      sample: 1 replica(s) and no client write since its promotion (only pings to its replicas)
 unknown_directives:
   description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
   returned: success, unless O(instances) is given
@@ -284,6 +321,7 @@ replication:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    client_kwargs,
     connect,
     connection_argument_spec,
     endpoint,
@@ -294,19 +332,65 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    client_writes,
     parse_info,
+    promotion_writes,
     replication_state,
     server_identity,
+    stream_command_length,
+    stream_window,
 )
 
 
-def read(client, directives):
-    """server, replication and unknown_directives of the instance client talks to."""
+def stream_since_promotion(params, state):
+    """The commands of the replication stream the master of params produced since its promotion.
+
+    A connection of its own, with bytes (a value need not be text), asks for the stream as a
+    replica would (PSYNC), reads exactly the bytes INFO counted, and is closed: the master drops
+    it from its replicas. Raises ValueError or redis.RedisError with the reason.
+    """
+    replid, offset, length = stream_window(state)
+    client = redis.Redis(**dict(client_kwargs(params), decode_responses=False))
+    connection = client.connection_pool.make_connection()
+    try:
+        connection.send_command("PSYNC", replid, offset)
+        answer = connection.read_response()
+        answer = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+        if not answer.startswith("CONTINUE"):
+            # FULLRESYNC: the backlog moved on since INFO; the master's BGSAVE for it is abandoned.
+            raise ValueError("the master answered PSYNC with %s instead of the backlog" % answer.split()[0])
+        commands, read = [], 0
+        while read < length:
+            args = connection.read_response()
+            if not isinstance(args, list) or not args:
+                raise ValueError("unexpected %r in the replication stream" % (args,))
+            commands.append(args)
+            read += stream_command_length(args)
+        if read != length:
+            raise ValueError("the replication stream does not end at offset %d" % state["master_repl_offset"])
+        return commands
+    finally:
+        connection.disconnect()
+        client.close()
+
+
+def read(client, directives, params=None, count_writes=False):
+    """server, replication, unknown_directives and, with count_writes, promotion of the instance client talks to."""
     server_text = client.info("server")
     replication_text = client.info("replication")
     unknown = [name for name in directives if not client.config_get(name)]
-    return dict(server=server_identity(parse_info(server_text)),
-                replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
+    state = replication_state(parse_info(replication_text))
+    result = dict(server=server_identity(parse_info(server_text)), replication=state, unknown_directives=unknown,
+                  promotion=None)
+    if count_writes:
+        writes, error = None, None
+        if state["role"] == "master" and state["writes_since_promotion"]:
+            try:
+                writes = client_writes(stream_since_promotion(params, state))
+            except (ValueError, redis.RedisError) as exc:
+                error = str(exc)
+        result["promotion"] = promotion_writes(state, writes, error)
+    return result
 
 
 def read_several(module):
@@ -318,7 +402,8 @@ def read_several(module):
         name = item["instance"] or endpoint(params)
         client = open_client(params)
         try:
-            results.append(dict(read(client, params["directives"]), instance=name))
+            results.append(dict(read(client, params["directives"], params, params["count_client_writes"]),
+                                instance=name))
         except redis.AuthenticationError as exc:
             results.append(dict(instance=name, error="Authentication to %s failed: %s" % (endpoint(params), exc)))
         except redis.RedisError as exc:
@@ -331,9 +416,11 @@ def read_several(module):
 def main():
     argument_spec = connection_argument_spec()
     instance_spec = instance_connection_spec()
-    instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"))
+    instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"),
+                         count_client_writes=dict(type="bool"))
     argument_spec.update(
         directives=dict(type="list", elements="str", default=[]),
+        count_client_writes=dict(type="bool", default=False),
         instances=dict(type="list", elements="dict", options=instance_spec),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -341,7 +428,7 @@ def main():
         module.exit_json(changed=False, instances=read_several(module))
     client = connect(module)
     try:
-        result = read(client, module.params["directives"])
+        result = read(client, module.params["directives"], module.params, module.params["count_client_writes"])
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
     module.exit_json(changed=False, **result)
