@@ -69,8 +69,8 @@ options:
   state:
     description:
       - V(present) returns the instances the host runs (described below); V(absent) returns those it
-        retires (C(state: absent) in C(redis_server_instances)), each as C({name, port, login_host,
-        advertise_address, data}), with no secret. Instances with C(state: absent) are never in the
+        retires (C(state=absent) in C(redis_server_instances)), each as C({name, port, login_host,
+        advertise_address, data}), with no secret. Instances with C(state=absent) are never in the
         V(present) result, and no instance that stays may replicate from one.
     type: str
     choices: [present, absent]

@@ -15,7 +15,7 @@ description:
     the role's header, pid files C(redis-NAME.pid), active units C(redis-instance@NAME.service)) and
     returns those whose name is not one of the host's instances.
   - An instance the inventory does not know is reported with V(retired=false); one with
-    C(state: absent) that still has traces, not retired yet, with V(retired=true).
+    C(state=absent) that still has traces, not retired yet, with V(retired=true).
   - The pid file C(redis-server.pid) is the packaged service's, not an instance's, and is ignored.
 options:
   _input:
@@ -34,12 +34,12 @@ options:
     elements: str
     default: []
   present:
-    description: Names of the host's instances (C(state: present)).
+    description: Names of the host's instances (C(state=present)).
     type: list
     elements: str
     default: []
   retired:
-    description: Names of the host's instances with C(state: absent).
+    description: Names of the host's instances with C(state=absent).
     type: list
     elements: str
     default: []
@@ -68,7 +68,7 @@ _value:
       description: The instance's name.
       type: str
     retired:
-      description: Whether the inventory has it with C(state: absent).
+      description: Whether the inventory has it with C(state=absent).
       type: bool
     evidence:
       description: What was found of it.
