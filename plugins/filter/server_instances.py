@@ -69,6 +69,15 @@ options:
       - V(false) leaves C(password) and C(masterauth) out of the result, for loops whose items are shown.
     type: bool
     default: true
+  state:
+    description:
+      - V(present) returns the instances the host runs (described below); V(absent) returns those it
+        retires (C(state=absent) in C(redis_server_instances)), each as C({name, port, login_host,
+        advertise_address, data}), with no secret. Instances with C(state=absent) are never in the
+        V(present) result, and no instance that stays may replicate from one.
+    type: str
+    choices: [present, absent]
+    default: present
 seealso:
   - plugin: redisops.redis.conf_quote
     plugin_type: filter
@@ -161,9 +170,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import TopologyError, server_instances
 
 
-def server_instances_filter(hostvars, host, play_hosts, defaults=None, current=None, secrets=True):
+def server_instances_filter(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present"):
+    if state not in ("present", "absent"):
+        raise AnsibleFilterError("server_instances: state must be present or absent, not %r" % (state,))
     try:
-        return server_instances(hostvars, host, play_hosts, defaults=defaults, current=current, secrets=secrets)
+        return server_instances(hostvars, host, play_hosts, defaults=defaults, current=current, secrets=secrets,
+                                state=state)
     except TopologyError as exc:
         raise AnsibleFilterError(str(exc)) from None
 

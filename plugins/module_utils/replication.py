@@ -209,6 +209,78 @@ def _writes_since_promotion(state):
     return max(0, current - second + 1)
 
 
+# What a master puts in its replication stream besides its clients' writes: the PINGs it sends its
+# replicas every repl-ping-replica-period, the SELECT before a write to another database, and
+# REPLCONF GETACK. Anything else (MULTI, EXEC, an expired key's DEL included) counts as a write.
+STREAM_CONTROL_COMMANDS = ("ping", "select", "replconf")
+
+
+def stream_command_length(args):
+    """Bytes a command takes in the replication stream: a RESP array of bulk strings, as a master writes it."""
+    return len(b"*%d\r\n" % len(args)) + sum(len(b"$%d\r\n" % len(arg)) + len(arg) + 2 for arg in args)
+
+
+def stream_window(state):
+    """(replid, offset, length) of the stream a promoted master produced since its promotion, from its backlog.
+
+    Raises ValueError with the reason when its backlog does not hold all of it (or there is nothing).
+    """
+    second, current = state["second_repl_offset"], state["master_repl_offset"]
+    if not state["writes_since_promotion"]:
+        raise ValueError("there is no replication stream since its promotion")
+    first = state["repl_backlog_first_byte_offset"]
+    if not state["repl_backlog_active"] or first is None or first > second:
+        raise ValueError("its replication backlog (repl-backlog-size %s) no longer holds the stream since its "
+                         "promotion (from offset %d, backlog from %s)" % (state["repl_backlog_size"], second, first))
+    return state["master_replid"], second, current - second + 1
+
+
+def client_writes(commands):
+    """The names (upper case) of the commands of a replication stream that are client writes, in order."""
+    names = []
+    for args in commands:
+        name = args[0].decode("utf-8", "replace") if isinstance(args[0], bytes) else str(args[0])
+        if name.lower() not in STREAM_CONTROL_COMMANDS:
+            names.append(name.upper())
+    return names
+
+
+def promotion_writes(state, writes=None, error=None):
+    """Whether a master holds data that making it a replica again would throw away, and why.
+
+    writes: the client writes (client_writes()) found in its stream since its promotion, or None
+    when it was not read; error: why it could not be read. Unsure counts as holding writes.
+    Returns {holds_writes, client_writes (count or None), summary}.
+    """
+    result = {"holds_writes": False, "client_writes": None, "summary": ""}
+    if state["role"] != "master":
+        return result
+    replicas = state["connected_replicas"] or 0
+    prefix = "%d replica(s) and " % replicas
+    if state["writes_since_promotion"] is None:
+        # No record of a promotion (second_repl_offset -1: it was never a replica since it started).
+        result["holds_writes"] = replicas > 0
+        result["summary"] = prefix + "no record of when it became a master"
+        return result
+    if state["writes_since_promotion"] == 0:
+        result["client_writes"] = 0
+        result["summary"] = prefix + "no writes since its promotion"
+        return result
+    if writes is None:
+        result["holds_writes"] = True
+        result["summary"] = prefix + "%d byte(s) of replication stream since its promotion that could not be " \
+            "read (%s), so writes are assumed" % (state["writes_since_promotion"], error or "not read")
+        return result
+    result["client_writes"] = len(writes)
+    result["holds_writes"] = bool(writes)
+    if writes:
+        shown = sorted(set(writes))
+        result["summary"] = prefix + "%d client write(s) (%s) since its promotion" % (len(writes), ", ".join(shown[:10]))
+    else:
+        result["summary"] = prefix + "no client write since its promotion (only pings to its replicas)"
+    return result
+
+
 def resolve_host(host):
     """The addresses host resolves to (a set; empty when it does not resolve)."""
     try:

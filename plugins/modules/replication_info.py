@@ -60,6 +60,18 @@ options:
         started before the file was last written, so that a value changed live with C(CONFIG SET)
         is not taken for a pending restart.
     type: path
+  count_client_writes:
+    description:
+      - On a master that was a replica (promoted with C(REPLICAOF NO ONE) or a failover), read its
+        replication stream since the promotion from its backlog, as a replica does (C(PSYNC) from
+        C(second_repl_offset), over a connection of its own, closed after reading), and count the
+        client writes in it, leaving out the C(PING)s it sends its own replicas, C(SELECT) and
+        C(REPLCONF). The result is in RV(promotion).
+      - The C(redisops.redis.server) role's guard uses it to tell a master that merely pings its
+        replicas from one that took writes. When the backlog no longer holds the whole stream, the
+        writes cannot be counted and the instance is taken to hold writes.
+    type: bool
+    default: false
   instances:
     description:
       - Several instances to read in one call, for example every instance of a host, so that one
@@ -95,8 +107,12 @@ options:
       config_file:
         description: As O(config_file), the main file of this instance.
         type: path
+      count_client_writes:
+        description: As O(count_client_writes). Defaults to O(count_client_writes).
+        type: bool
 notes:
-  - The connecting user needs the C(INFO) command, and C(CONFIG) for O(directives).
+  - The connecting user needs the C(INFO) command, C(CONFIG) for O(directives), and C(PSYNC) for
+    O(count_client_writes).
 seealso:
   - module: redisops.redis.replication_check
 """
@@ -153,9 +169,9 @@ RETURN = r"""
 instances:
   description:
     - With O(instances), one result per instance, in order, with its V(instance) name and either
-      RV(server), RV(replication), RV(unknown_directives) (and RV(pending_restart)) as described here,
-      or V(error), why it could not be read, and V(login_refused=true) when that is because it refused
-      the login password (and every one of O(previous_passwords)).
+      RV(server), RV(replication), RV(unknown_directives) (and RV(pending_restart), RV(promotion)) as
+      described here, or V(error), why it could not be read, and V(login_refused=true) when that is
+      because it refused the login password (and every one of O(previous_passwords)).
   returned: when O(instances) is given
   type: list
   elements: dict
@@ -186,6 +202,27 @@ pending_restart:
       sample: "7000"
   sample:
     - {directive: maxmemory, file: 256mb, running: "104857600"}
+promotion:
+  description:
+    - With O(count_client_writes), whether the instance, a master, holds writes that making it a
+      replica again would throw away. V(null) without O(count_client_writes).
+  returned: success, unless O(instances) is given
+  type: dict
+  contains:
+    holds_writes:
+      description:
+        - V(true) when the instance took client writes since its promotion, when they could not be
+          counted, or when it has replicas and no record of its promotion; V(false) on a replica.
+      type: bool
+      sample: false
+    client_writes:
+      description: Number of client writes since its promotion; V(null) when unknown or not promoted.
+      type: int
+      sample: 0
+    summary:
+      description: The replicas and writes of the instance, in words, for messages.
+      type: str
+      sample: 1 replica(s) and no client write since its promotion (only pings to its replicas)
 unknown_directives:
   description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
   returned: success, unless O(instances) is given
@@ -352,6 +389,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     accepted_login,
+    client_kwargs,
     connect,
     connection_argument_spec,
     endpoint,
@@ -367,9 +405,13 @@ from ansible_collections.redisops.redis.plugins.module_utils.running_config impo
     pending_restart,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    client_writes,
     parse_info,
+    promotion_writes,
     replication_state,
     server_identity,
+    stream_command_length,
+    stream_window,
 )
 
 
@@ -386,16 +428,58 @@ def read_pending_restart(client, config_file, uptime_seconds):
     return pending_restart(text, running, uptime_seconds, time.time(), mtime)
 
 
-def read(client, directives, config_file=None):
-    """server, replication, unknown_directives (and pending_restart) of the instance client talks to."""
+def stream_since_promotion(params, state):
+    """The commands of the replication stream the master of params produced since its promotion.
+
+    A connection of its own, with bytes (a value need not be text), asks for the stream as a
+    replica would (PSYNC), reads exactly the bytes INFO counted, and is closed: the master drops
+    it from its replicas. Raises ValueError or redis.RedisError with the reason.
+    """
+    replid, offset, length = stream_window(state)
+    client = redis.Redis(**dict(client_kwargs(params), decode_responses=False))
+    connection = client.connection_pool.make_connection()
+    try:
+        connection.send_command("PSYNC", replid, offset)
+        answer = connection.read_response()
+        answer = answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+        if not answer.startswith("CONTINUE"):
+            # FULLRESYNC: the backlog moved on since INFO; the master's BGSAVE for it is abandoned.
+            raise ValueError("the master answered PSYNC with %s instead of the backlog" % answer.split()[0])
+        commands, read = [], 0
+        while read < length:
+            args = connection.read_response()
+            if not isinstance(args, list) or not args:
+                raise ValueError("unexpected %r in the replication stream" % (args,))
+            commands.append(args)
+            read += stream_command_length(args)
+        if read != length:
+            raise ValueError("the replication stream does not end at offset %d" % state["master_repl_offset"])
+        return commands
+    finally:
+        connection.disconnect()
+        client.close()
+
+
+def read(client, directives, config_file=None, params=None, count_writes=False):
+    """server, replication, unknown_directives, and pending_restart (with config_file) and promotion
+    (with count_writes) of the instance client talks to."""
     server_info = parse_info(client.info("server"))
     replication_text = client.info("replication")
     unknown = [name for name in directives if not client.config_get(name)]
-    result = dict(server=server_identity(server_info),
-                  replication=replication_state(parse_info(replication_text)), unknown_directives=unknown)
+    state = replication_state(parse_info(replication_text))
+    result = dict(server=server_identity(server_info), replication=state, unknown_directives=unknown,
+                  promotion=None)
     if config_file:
         result["pending_restart"] = read_pending_restart(client, config_file,
                                                          int(server_info.get("uptime_in_seconds", 0)))
+    if count_writes:
+        writes, error = None, None
+        if state["role"] == "master" and state["writes_since_promotion"]:
+            try:
+                writes = client_writes(stream_since_promotion(params, state))
+            except (ValueError, redis.RedisError) as exc:
+                error = str(exc)
+        result["promotion"] = promotion_writes(state, writes, error)
     return result
 
 
@@ -416,7 +500,8 @@ def read_several(module):
             params = accepted
         client = open_client(params)
         try:
-            results.append(dict(read(client, params["directives"], params["config_file"]), instance=name))
+            results.append(dict(read(client, params["directives"], params["config_file"], params,
+                                     params["count_client_writes"]), instance=name))
         except redis.AuthenticationError as exc:
             results.append(dict(instance=name, login_refused=True,
                                 error="Authentication to %s failed: %s" % (endpoint(params), exc)))
@@ -431,11 +516,12 @@ def main():
     argument_spec = connection_argument_spec()
     instance_spec = instance_connection_spec()
     instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"),
-                         config_file=dict(type="path"))
+                         config_file=dict(type="path"), count_client_writes=dict(type="bool"))
     argument_spec.update(
         directives=dict(type="list", elements="str", default=[]),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
         config_file=dict(type="path"),
+        count_client_writes=dict(type="bool", default=False),
         instances=dict(type="list", elements="dict", options=instance_spec),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -450,7 +536,8 @@ def main():
                              % (endpoint(module.params), len(module.params["previous_passwords"])), login_refused=True)
     client = connect(module, params)
     try:
-        result = read(client, module.params["directives"], module.params["config_file"])
+        result = read(client, module.params["directives"], module.params["config_file"], params,
+                      module.params["count_client_writes"])
     except redis.RedisError as exc:
         module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
     module.exit_json(changed=False, **result)

@@ -38,7 +38,10 @@ DIRECTIVE_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 SAFE_ARG_RE = re.compile(r"^[A-Za-z0-9_.,:/@%+=-]+$")
 
 INSTANCE_KEYS = ("name", "port", "bind", "replicaof", "replica_read_only", "password", "masterauth",
-                 "masteruser", "config")
+                 "masteruser", "config", "state", "data")
+# state: absent retires an instance (stopped, its files removed); data says what becomes of its data dir.
+STATES = ("present", "absent")
+DATA_CHOICES = ("keep", "remove")
 
 # The role's defaults for the variables read from every host. The role passes its own values
 # (roles/server/defaults/main.yml) as ``defaults``; these are the fallbacks for direct use and are
@@ -433,6 +436,12 @@ class _Instance:
         self.master = None         # _Instance in the play, or None
         self.replicas = []
         self.valid_link = True
+        self.state = "present"
+        self.data = "keep"
+
+    @property
+    def retired(self):
+        return self.state == "absent"
 
     @property
     def key(self):
@@ -611,6 +620,22 @@ def _check_instance_keys(instance, host, errors):
         except ValueError as exc:
             errors.add(instance.where("replica_read_only"), str(exc), "set replica_read_only to true or false")
 
+    if raw.get("state") is not None:
+        if raw["state"] in STATES:
+            instance.state = raw["state"]
+        else:
+            errors.add(instance.where("state"), "%r is not a state" % (raw["state"],),
+                       "set state to present (the default) or absent (stop the instance and remove its files)")
+    if raw.get("data") is not None:
+        if raw["data"] not in DATA_CHOICES:
+            errors.add(instance.where("data"), "%r is not a choice" % (raw["data"],),
+                       "set data to keep (the default) or remove")
+        elif not instance.retired:
+            errors.add(instance.where("data"), "set on an instance that is not retired",
+                       "remove data, or set state: absent to retire the instance")
+        else:
+            instance.data = raw["data"]
+
     config = _config(raw.get("config"), instance.where("config"), "config", errors)
     merged = dict(host.settings["redis_server_config"])
     merged.update(config)
@@ -666,6 +691,7 @@ def _parse_replicaof(instance, value, hosts, hostvars, errors):
     target_host = hosts[host_name]
     named = [item for item in target_host.instances if item.name]
     if instance_name is None:
+        named = [item for item in named if not item.retired]
         if len(named) != 1:
             errors.add(where, "%r names host '%s', which has %d instances (%s)"
                        % (text, host_name, len(named), ", ".join(item.name for item in named) or "none"),
@@ -691,7 +717,7 @@ def _match_address(instance, address, port, hosts):
     for host in hosts.values():
         same_host = host.name == instance.host and is_loopback(address)
         if same_host or address in (host.advertise_address, host.name):
-            matches.extend(item for item in host.instances if item.port == port and item.name)
+            matches.extend(item for item in host.instances if item.port == port and item.name and not item.retired)
     return matches[0] if len(matches) == 1 else None
 
 
@@ -699,7 +725,7 @@ def _resolve_links(hosts, hostvars, errors):
     for host in hosts.values():
         for instance in host.instances:
             value = instance.raw.get("replicaof")
-            if value in (None, ""):
+            if value in (None, "") or instance.retired:
                 continue
             target, replicaof = _parse_replicaof(instance, value, hosts, hostvars, errors)
             if target is instance:
@@ -743,6 +769,8 @@ def _check_cycles(hosts, errors):
 def _finish(hosts, errors):
     for host in hosts.values():
         for instance in host.instances:
+            if instance.retired:
+                continue
             raw = instance.raw
             if instance.replicaof is None and raw.get("replicaof") in (None, ""):
                 if raw.get("replica_read_only") is not None:
@@ -771,6 +799,19 @@ def _finish(hosts, errors):
                            "only to loopback addresses, or set redis_server_allow_no_password: true")
             if instance.master is not None and instance.valid_link:
                 instance.master.replicas.append(instance)
+    _check_retired_masters(hosts, errors)
+
+
+def _check_retired_masters(hosts, errors):
+    """A retired instance must not be the master of an instance that stays: it would lose its source."""
+    for host in hosts.values():
+        for instance in host.instances:
+            if instance.retired and instance.replicas:
+                errors.add(instance.where("state"),
+                           "instance '%s' is to be retired (state: absent) but %s replicate(s) from it"
+                           % (instance.name, ", ".join(replica.label for replica in instance.replicas)),
+                           "re-point them first (change their replicaof to the master that stays, run the "
+                           "role), then retire '%s'" % instance.name)
 
 
 def _default_masterauth(instance, hosts):
@@ -807,7 +848,7 @@ def _check_names_and_ports(host, errors):
                 instance.name = None
             else:
                 by_name[instance.name] = instance
-        if instance.port is not None:
+        if instance.port is not None and not instance.retired:
             if instance.port in by_port:
                 other = by_port[instance.port]
                 errors.add(instance.where("port"),
@@ -902,6 +943,12 @@ def _output(instance, host, secrets):
     return result
 
 
+def _retired_output(instance, host):
+    """What retiring an instance needs: no secret, as stopping it takes none."""
+    return {"name": instance.name, "port": instance.port, "login_host": login_host(instance.bind),
+            "advertise_address": host.advertise_address, "data": instance.data}
+
+
 def _announced(config, *names):
     """The first argument of the first of the directives that is set (a single value), or None."""
     for name in names:
@@ -929,7 +976,7 @@ def resolve_play(hostvars, play_hosts, defaults=None):
     return _resolve(hostvars, play_hosts, defaults, None, None, True)
 
 
-def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets):
+def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state="present"):
     defaults = dict(defaults or {})
     errors = _Errors()
     names = []
@@ -953,11 +1000,14 @@ def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets):
     _check_templated_secrets(hosts, hostvars, errors)
     if errors.items:
         raise TopologyError(errors.items)
-    return {name: [_output(instance, host, secrets) for instance in host.instances]
+    if state == "absent":
+        return {name: [_retired_output(instance, host) for instance in host.instances if instance.retired]
+                for name, host in hosts.items()}
+    return {name: [_output(instance, host, secrets) for instance in host.instances if not instance.retired]
             for name, host in hosts.items()}
 
 
-def server_instances(hostvars, host, play_hosts, defaults=None, current=None, secrets=True):
+def server_instances(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present"):
     """The resolved instances of one host, after validating the whole play.
 
     hostvars: mapping host name -> that host's variables (Ansible's ``hostvars``).
@@ -967,6 +1017,8 @@ def server_instances(hostvars, host, play_hosts, defaults=None, current=None, se
     current: optional, the values the role sees for ``host``; each must equal what hostvars give,
         otherwise other hosts would resolve a different topology (play vars, role parameters).
     secrets: False leaves out password and masterauth (for loops whose items are displayed).
+    state: "present" returns the instances the host runs; "absent" those it retires (state: absent),
+        as {name, port, login_host, advertise_address, data}.
     """
-    resolved = _resolve(hostvars, play_hosts, defaults, _text(host), current, secrets)
+    resolved = _resolve(hostvars, play_hosts, defaults, _text(host), current, secrets, state)
     return resolved[_text(host)]
