@@ -60,6 +60,13 @@ options:
       login_password:
         description: Password to log in with. Defaults to O(login_password).
         type: str
+  previous_passwords:
+    description:
+      - Passwords tried, in order, when an instance refuses its C(login_password) (during a password
+        rotation the running instances still have an old one).
+    type: list
+    elements: str
+    default: []
   timeout:
     description: Seconds to wait for each instance's AOF rewrite (it writes the whole data set).
     type: float
@@ -150,12 +157,35 @@ def enable(module, client, name, params):
         time.sleep(module.params["interval"])
 
 
+def login(module, name, params):
+    """A client that answered PING with login_password or the first accepted previous password;
+    None when the instance does not accept connections (not running)."""
+    for password in [params["login_password"]] + module.params["previous_passwords"]:
+        client = open_client(dict(params, login_password=password))
+        try:
+            client.ping()
+            return client
+        except redis.AuthenticationError:
+            client.close()
+        except redis.ConnectionError:
+            client.close()
+            return None
+        except redis.RedisError as exc:  # NOAUTH: no password given where one is needed
+            client.close()
+            module.fail_json(msg="Instance '%s' (%s) refused PING: %s" % (name, endpoint(params), exc))
+    module.fail_json(msg="Instance '%s': %s refused login_password and all %d previous_passwords. Check login_user "
+                         "and the passwords."
+                         % (name, endpoint(params), len(module.params["previous_passwords"])))
+    return None  # not reached: fail_json exits
+
+
 def main():
     argument_spec = connection_argument_spec()
     instance_spec = instance_connection_spec()
     instance_spec.update(instance=dict(type="str"))
     argument_spec.update(
         instances=dict(type="list", elements="dict", required=True, options=instance_spec),
+        previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
         timeout=dict(type="float", default=600),
         interval=dict(type="float", default=0.05),
     )
@@ -165,17 +195,10 @@ def main():
     for item in module.params["instances"]:
         params = instance_params(module.params, item)
         name = item["instance"] or endpoint(params)
-        client = open_client(params)
-        try:
-            client.ping()
-        except redis.AuthenticationError as exc:
-            module.fail_json(msg="Instance '%s': authentication to %s failed: %s" % (name, endpoint(params), exc))
-        except redis.ConnectionError:
+        client = login(module, name, params)
+        if client is None:
             results.append(dict(instance=name, running=False, changed=False))
-            client.close()
             continue
-        except redis.RedisError as exc:  # NOAUTH: no password given where one is needed
-            module.fail_json(msg="Instance '%s' (%s) refused PING: %s" % (name, endpoint(params), exc))
         try:
             results.append(dict(instance=name, running=True, changed=enable(module, client, name, params)))
         except redis.RedisError as exc:
