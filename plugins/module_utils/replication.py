@@ -281,6 +281,31 @@ def promotion_writes(state, writes=None, error=None):
     return result
 
 
+def includes_history(master, promoted):
+    """Whether master, running as a master, holds all that promoted held when it stopped being a replica.
+
+    master, promoted: normalised states (replication_state()). True when master's history goes on
+    from promoted's at its promotion (the test PSYNC applies: same replication ID up to
+    second_repl_offset - 1), False when it does not or when master runs as a replica (of the
+    promoted instance, after a failover), None when master is unknown or promoted has no record of a
+    promotion (second_repl_offset -1). A restart also shifts the
+    replication ID: the history before a promoted master's restart is then not the inventory
+    master's, and this says False.
+    """
+    if not master or master.get("role") is None:
+        return None
+    if master["role"] != "master" or promoted.get("role") != "master":
+        return False
+    second = promoted.get("second_repl_offset")
+    if second is None or second <= 0 or not promoted.get("master_replid2"):
+        return None  # no record of a promotion to compare
+    if master.get("master_replid") == promoted["master_replid2"]:
+        return (master.get("master_repl_offset") or 0) >= second - 1
+    if master.get("master_replid2") == promoted["master_replid2"]:
+        return (master.get("second_repl_offset") or 0) >= second
+    return False
+
+
 def resolve_host(host):
     """The addresses host resolves to (a set; empty when it does not resolve)."""
     try:

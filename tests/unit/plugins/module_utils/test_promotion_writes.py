@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
     STATE_KEYS,
     client_writes,
+    includes_history,
     promotion_writes,
     stream_command_length,
     stream_window,
@@ -82,3 +83,37 @@ def test_replicas_without_a_record_of_a_promotion_count_as_writes():
 
 def test_a_replica_holds_nothing_of_its_own():
     assert promotion_writes(promoted(role="replica"))["holds_writes"] is False
+
+
+def inventory_master(**fields):
+    state = {key: None for key in STATE_KEYS}
+    state.update(role="master", master_replid="b" * 40, master_repl_offset=190, second_repl_offset=-1)
+    state.update(fields)
+    return state
+
+
+def test_a_detached_replica_shares_its_masters_history():
+    assert includes_history(inventory_master(), promoted(master_replid2="b" * 40)) is True
+    # The master went on writing since: still all the promoted instance had.
+    assert includes_history(inventory_master(master_repl_offset=5000), promoted(master_replid2="b" * 40)) is True
+
+
+def test_a_master_restarted_since_keeps_its_old_id_as_the_second():
+    master = inventory_master(master_replid="c" * 40, master_replid2="b" * 40, second_repl_offset=191)
+    assert includes_history(master, promoted(master_replid2="b" * 40)) is True
+
+
+def test_a_shorter_master_or_another_history_is_not_enough():
+    assert includes_history(inventory_master(master_repl_offset=100), promoted(master_replid2="b" * 40)) is False
+    # A restart of the promoted instance shifted its ID: master_replid2 is its own old ID.
+    assert includes_history(inventory_master(), promoted(master_replid2="d" * 40)) is False
+
+
+def test_a_master_that_replicates_now_holds_nothing_for_sure():
+    assert includes_history(inventory_master(role="replica", master_replid="a" * 40),
+                            promoted(master_replid2="b" * 40)) is False
+
+
+def test_unknown_master_or_no_record_of_a_promotion_cannot_tell():
+    assert includes_history({}, promoted(master_replid2="b" * 40)) is None
+    assert includes_history(inventory_master(), promoted(second_repl_offset=-1, master_replid2="0" * 40)) is None
