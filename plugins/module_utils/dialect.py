@@ -178,6 +178,16 @@ def for_server(server):
     return Dialect(server.get("name") or REDIS, server.get("version"))
 
 
+def of(server):
+    """The Dialect of a server given as a Dialect, server_identity's {"name", "version"}, or a
+    version alone (a Redis server)."""
+    if isinstance(server, Dialect):
+        return server
+    if isinstance(server, dict):
+        return for_server(server)
+    return Dialect(REDIS, server)
+
+
 def other_spellings():
     """{spelling: name} of every spelling some server uses for a directive of NAMES, other than
     the collection's name itself (slaveof: replicaof, primaryauth: masterauth, ...)."""

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import of, version_text
 from ansible_collections.redisops.redis.plugins.module_utils.replication import resolve_host
-from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import MASK, Command, major_version
+from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import MASK, Command
 
-# CLIENT PAUSE ... WRITE and CLIENT UNPAUSE exist from Redis 6.2 on (Valkey has them all).
-PAUSE_WRITE_SINCE = (6, 2)
+# The functions below that take `server` accept server_identity's {"name", "version"} or a Redis
+# version: the dialect table (module_utils/dialect.py) says what that server calls things.
+# CLIENT PAUSE ... WRITE and CLIENT UNPAUSE: the dialect's pause_write feature (Redis 6.2, Valkey).
 # Before 6.2 CLIENT PAUSE stops every client, the module's own too, until it expires: the old
 # master could not be demoted before queued writes run. The module fences writes instead: with
 # more good replicas required than can exist, a master refuses every write with NOREPLICAS.
@@ -35,25 +37,21 @@ class FailoverError(Exception):
     """The group is not in a state the module can promote from; raised before anything changes."""
 
 
-def version_tuple(version):
-    """(6, 2) for "6.2.14"; (0, 0) when unreadable."""
-    parts = []
-    for part in str(version or "").split(".")[:2]:
-        digits = "".join(char for char in part if char.isdigit())
-        parts.append(int(digits) if digits else 0)
-    while len(parts) < 2:
-        parts.append(0)
-    return tuple(parts)
-
-
-def stop_writes_method(version):
+def stop_writes_method(server):
     """"pause" (CLIENT PAUSE WRITE, 6.2 and later) or "fence" (min-replicas-to-write, before)."""
-    return "pause" if version_tuple(version) >= PAUSE_WRITE_SINCE else "fence"
+    return "pause" if of(server).has("pause_write") else "fence"
 
 
-def replicaof_verb(version):
+def replicaof_verb(server):
     """REPLICAOF from Redis 5 on, SLAVEOF before."""
-    return "REPLICAOF" if major_version(version) >= 5 else "SLAVEOF"
+    return of(server).command("REPLICAOF")
+
+
+def credential_directives(server):
+    """The directives credential_commands() needs the current values of: {name: what this server calls it}."""
+    dialect = of(server)
+    names = ("masterauth", "masteruser") if dialect.has("acl") else ("masterauth",)
+    return {name: dialect.directive(name) for name in names}
 
 
 def address(node):
@@ -126,45 +124,49 @@ def caught_up(master_offset, target_state):
     return offset is not None and master_offset is not None and offset >= master_offset
 
 
-def credential_commands(current, masterauth, masteruser, version):
+def credential_commands(current, masterauth, masteruser, server):
     """CONFIG SET commands giving an instance the credentials for its new master; secrets masked.
 
     current: {"masterauth": ..., "masteruser": ...} as CONFIG GET returns them (None: unknown to
-    the server). masterauth / masteruser None: leave as it is. masteruser needs Redis 6.
+    the server), by these names whatever the server calls them. masterauth / masteruser None:
+    leave as it is. masteruser needs ACL users (Redis 6).
     """
+    dialect = of(server)
     commands = []
     if masterauth is not None and (current.get("masterauth") or "") != masterauth:
-        commands.append(Command(("CONFIG", "SET", "masterauth", masterauth), "CONFIG SET masterauth %s" % MASK))
+        name = dialect.directive("masterauth")
+        commands.append(Command(("CONFIG", "SET", name, masterauth), "CONFIG SET %s %s" % (name, MASK)))
     if masteruser is not None and (current.get("masteruser") or "") != masteruser:
-        if major_version(version) < 6:
+        if not dialect.has("acl"):
             raise FailoverError("masteruser needs Redis 6 or later; this instance runs %s. Nothing was changed. "
-                                "Leave masteruser unset." % version)
-        commands.append(Command(("CONFIG", "SET", "masteruser", masteruser),
-                                "CONFIG SET masteruser %s" % (masteruser or '""')))
+                                "Leave masteruser unset." % version_text(dialect.version))
+        name = dialect.directive("masteruser")
+        commands.append(Command(("CONFIG", "SET", name, masteruser), "CONFIG SET %s %s" % (name, masteruser or '""')))
     return commands
 
 
-def forget_master_commands(current):
-    """CONFIG SET commands clearing the credentials a promoted instance kept for its old master."""
+def forget_master_commands(current, server=None):
+    """CONFIG SET commands clearing the credentials a promoted instance kept for its old master
+    (current as for credential_commands; server None: the Redis names)."""
     commands = []
-    if current.get("masterauth"):
-        commands.append(Command(("CONFIG", "SET", "masterauth", ""), 'CONFIG SET masterauth ""'))
-    if current.get("masteruser"):
-        commands.append(Command(("CONFIG", "SET", "masteruser", ""), 'CONFIG SET masteruser ""'))
+    for name in ("masterauth", "masteruser"):
+        if current.get(name):
+            spelled = of(server).directive(name) if server is not None else name
+            commands.append(Command(("CONFIG", "SET", spelled, ""), 'CONFIG SET %s ""' % spelled))
     return commands
 
 
-def follow_command(version, host, port):
-    verb = replicaof_verb(version)
+def follow_command(server, host, port):
+    verb = replicaof_verb(server)
     return Command((verb, host, str(port)), "%s %s %s" % (verb, host, port))
 
 
-def promote_command(version):
-    verb = replicaof_verb(version)
+def promote_command(server):
+    verb = replicaof_verb(server)
     return Command((verb, "NO", "ONE"), "%s NO ONE" % verb)
 
 
-def pause_commands(version, timeout_ms, fence_current=None):
+def pause_commands(server, timeout_ms, fence_current=None):
     """(stop, resume) command lists that stop writes on the old master and let them go again.
 
     6.2 and later: CLIENT PAUSE WRITE, CLIENT UNPAUSE; paused writes run after the resume, and on
@@ -172,12 +174,11 @@ def pause_commands(version, timeout_ms, fence_current=None):
     above any possible replica count (writes fail with NOREPLICAS), then the values of
     fence_current ({"min-replicas-to-write": "0", "min-replicas-max-lag": "10"}) again.
     """
-    if stop_writes_method(version) == "pause":
+    if stop_writes_method(server) == "pause":
         return ([Command(("CLIENT", "PAUSE", str(int(timeout_ms)), "WRITE"), "CLIENT PAUSE %d WRITE" % int(timeout_ms))],
                 [Command(("CLIENT", "UNPAUSE"), "CLIENT UNPAUSE")])
     fence_current = fence_current or {}
-    to_write = "min-slaves-to-write" if major_version(version) < 5 else "min-replicas-to-write"
-    max_lag = "min-slaves-max-lag" if major_version(version) < 5 else "min-replicas-max-lag"
+    to_write, max_lag = fence_directives(server)
     stop = [Command(("CONFIG", "SET", to_write, str(FENCE_REPLICAS)), "CONFIG SET %s %d" % (to_write, FENCE_REPLICAS))]
     resume = [Command(("CONFIG", "SET", to_write, str(fence_current.get(to_write, "0"))),
                       "CONFIG SET %s %s" % (to_write, fence_current.get(to_write, "0")))]
@@ -188,13 +189,11 @@ def pause_commands(version, timeout_ms, fence_current=None):
     return stop, resume
 
 
-def fence_directives(version):
+def fence_directives(server):
     """The directives pause_commands() needs the current values of before 6.2 (CONFIG GET)."""
-    if stop_writes_method(version) == "pause":
+    if stop_writes_method(server) == "pause":
         return ()
-    if major_version(version) < 5:
-        return ("min-slaves-to-write", "min-slaves-max-lag")
-    return ("min-replicas-to-write", "min-replicas-max-lag")
+    return tuple(of(server).directive(name) for name in ("min-replicas-to-write", "min-replicas-max-lag"))
 
 
 def held_offset(state):

@@ -14,6 +14,10 @@ import socket
 import time
 from collections import namedtuple
 
+# The flavor and version of a server from its INFO server: the dialect table's parser, imported
+# by the modules from here with the rest of INFO's parsing.
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import server_identity  # noqa: F401 pylint: disable=unused-import
+
 # Before 6.2 a replica that has not been connected since it started reports "now - 0", the Unix
 # time, as master_link_down_since_seconds; 6.2 and later report -1. No real outage lasts 30 years.
 NEVER_UP = -1
@@ -120,16 +124,6 @@ def parse_info(text):
             value = dict(pair.split("=", 1) for pair in value.split(",") if "=" in pair)
         info[key] = value
     return info
-
-
-def server_identity(server_info):
-    """{"name": "redis" | "valkey", "version": "x.y.z"} from parsed INFO server.
-
-    Valkey reports server_name and valkey_version, and a redis_version of the Redis it is
-    compatible with (7.2.4 for Valkey 8): that one is not its version.
-    """
-    name = server_info.get("server_name", "redis")
-    return {"name": name, "version": server_info.get(name + "_version") or server_info.get("redis_version")}
 
 
 def _first(info, fields):

@@ -13,24 +13,12 @@ from __future__ import annotations
 import hashlib
 from collections import namedtuple
 
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import REDIS, Dialect, of
+
 MASK = "********"
 SECRET_DIRECTIVES = ("masterauth", "requirepass")
 # Managed through role, master_host and master_port, never as plain directives.
 REPLICATION_DIRECTIVES = ("replicaof", "slaveof")
-
-# Redis 5 renamed the "slave" directives (keeping the old names as aliases); older servers know
-# only the old names.
-NAMES_BEFORE_5 = {
-    "replica-read-only": "slave-read-only",
-    "replica-serve-stale-data": "slave-serve-stale-data",
-    "replica-priority": "slave-priority",
-    "replica-lazy-flush": "slave-lazy-flush",
-    "replica-announce-ip": "slave-announce-ip",
-    "replica-announce-port": "slave-announce-port",
-    "repl-ping-replica-period": "repl-ping-slave-period",
-    "min-replicas-to-write": "min-slaves-to-write",
-    "min-replicas-max-lag": "min-slaves-max-lag",
-}
 
 # One desired directive, by the name the server knows it.
 Setting = namedtuple("Setting", "name value secret")
@@ -43,17 +31,10 @@ class PlanError(Exception):
     """The desired settings cannot be applied; raised before anything changes."""
 
 
-def major_version(version):
-    """7 for "7.0.15"."""
-    return int(version.split(".")[0])
-
-
-def server_directive(name, version):
-    """The name the server knows a directive by: lower case, the pre-5 name on Redis 4 and older."""
-    name = name.lower()
-    if major_version(version) < 5:
-        return NAMES_BEFORE_5.get(name, name)
-    return name
+def server_directive(name, version, flavor=REDIS):
+    """The name the server knows a directive by, lower case (the dialect table: slave-read-only on
+    Redis 4, primaryauth on Valkey 8)."""
+    return Dialect(flavor, version).directive(name)
 
 
 def check_options(config, secret_config):
@@ -70,10 +51,11 @@ def check_options(config, secret_config):
         raise PlanError("%s is set in both config and secret_config: set it in one." % ", ".join(duplicated))
 
 
-def desired_settings(params, version):
-    """The directives of the config and secret_config options, named for this server version."""
-    settings = [Setting(server_directive(name, version), value, False) for name, value in params["config"].items()]
-    settings += [Setting(server_directive(name, version), value, True) for name, value in params["secret_config"].items()]
+def desired_settings(params, version, flavor=REDIS):
+    """The directives of the config and secret_config options, named for this server's flavor and version."""
+    dialect = Dialect(flavor, version)
+    settings = [Setting(dialect.directive(name), value, False) for name, value in params["config"].items()]
+    settings += [Setting(dialect.directive(name), value, True) for name, value in params["secret_config"].items()]
     return settings
 
 
@@ -167,15 +149,16 @@ def wanted_default_passwords(params):
     return password_hashes([as_text(params["secret_config"]["requirepass"])] + kept)
 
 
-def default_user_passwords(params, version, current_default, requirepass_changes):
+def default_user_passwords(params, server, current_default, requirepass_changes):
     """The commands that leave the default user (Redis 6 or later) with exactly requirepass and,
     with keep_previous_passwords, the previous passwords too: during a rotation both the old and
     the new password are accepted until the old one is dropped from previous_passwords.
 
-    current_default: parsed ACL GETUSER default, None when not read (Redis < 6, no requirepass).
+    server: {"name", "version"} or a version. current_default: parsed ACL GETUSER default, None when
+    not read (Redis < 6, no requirepass).
     """
     requirepass = params["secret_config"].get("requirepass")
-    if not requirepass or current_default is None or major_version(version) < 6:
+    if not requirepass or current_default is None or not of(server).has("acl"):
         return []
     wanted = wanted_default_passwords(params)
     # CONFIG SET requirepass leaves the default user with that one password.
@@ -204,7 +187,8 @@ def plan(server, replication, keyspace, current_config, params, current_acl_user
     everything else has worked, immediately followed by the default user's kept passwords.
     """
     version = server["version"]
-    settings = desired_settings(params, version)
+    dialect = of(server)
+    settings = desired_settings(params, version, dialect.flavor)
     unknown = [setting.name for setting in settings if current_config.get(setting.name) is None]
     if unknown:
         raise PlanError("%s %s does not know the directive(s) %s: CONFIG GET returned nothing. Nothing was "
@@ -231,8 +215,8 @@ def plan(server, replication, keyspace, current_config, params, current_acl_user
         else:
             config_sets.append(command)
 
-    verb = "REPLICAOF" if major_version(version) >= 5 else "SLAVEOF"
-    directive = verb.lower()
+    verb = dialect.command("REPLICAOF")
+    directive = dialect.directive("replicaof")
     is_master = replication.get("role") == "master"
     before[directive] = "no one" if is_master else "%s %s" % (replication.get("master_host"), replication.get("master_port"))
     if params["role"] == "master":
@@ -250,7 +234,7 @@ def plan(server, replication, keyspace, current_config, params, current_acl_user
                         "master's." % (verb, after[directive], keys))
 
     acl_users = params.get("acl_users") or []
-    if acl_users and major_version(version) < 6:
+    if acl_users and not dialect.has("acl"):
         raise PlanError("%s %s has no ACL users (Redis 6 or later): nothing was changed. Remove acl_users."
                         % (server["name"], version))
     acl_sets = acl_commands(acl_users, current_acl_users or {})
@@ -260,7 +244,7 @@ def plan(server, replication, keyspace, current_config, params, current_acl_user
         after[key] = "%s (%s)" % (MASK, "changed" if any(c.args[2] == user["name"] for c in acl_sets) else "unchanged")
 
     current_default = (current_acl_users or {}).get("default")
-    default_sets = default_user_passwords(params, version, current_default, bool(requirepass_sets))
+    default_sets = default_user_passwords(params, dialect, current_default, bool(requirepass_sets))
     if current_default is not None and params["secret_config"].get("requirepass"):
         before["default user passwords"] = "%d" % len(acl_tokens(current_default.get("passwords")))
         after["default user passwords"] = "%d" % len(wanted_default_passwords(params))

@@ -302,6 +302,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     caught_up,
     choose_unplanned,
     credential_commands,
+    credential_directives,
     describe,
     fence_directives,
     follow_command,
@@ -317,7 +318,6 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
     replication_state,
     server_identity,
 )
-from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import major_version
 
 MEMBER_SPEC = dict(
     name=dict(type="str"),
@@ -350,10 +350,11 @@ class Member:
         try:
             self.server = server_identity(parse_info(self.client.info("server")))
             self.state = replication_state(parse_info(self.client.info("replication")))
-            version = self.server["version"]
-            directives = ("masterauth", "masteruser") if major_version(version) >= 6 else ("masterauth",)
-            for directive in directives + (fence_directives(version) if fence else ()):
-                self.config[directive] = self.client.config_get(directive).get(directive)
+            # Keyed by the collection's names (masterauth), read by the server's (primaryauth on Valkey 8).
+            names = dict(credential_directives(self.server))
+            names.update((name, name) for name in (fence_directives(self.server) if fence else ()))
+            for name, directive in names.items():
+                self.config[name] = self.client.config_get(directive).get(directive)
         except redis.RedisError as exc:
             self.module.fail_json(msg="Cannot read the state of %s (%s): %s. Nothing was changed."
                                   % (self.name, endpoint(self.params), exc))
@@ -361,10 +362,6 @@ class Member:
     def refresh(self):
         self.state = replication_state(parse_info(self.client.info("replication")))
         return self.state
-
-    @property
-    def version(self):
-        return self.server["version"]
 
     @property
     def node(self):
@@ -398,9 +395,9 @@ def follow_target(module, member, target):
     masterauth = module.params["masterauth"]
     if masterauth is None:
         masterauth = module.params["login_password"] or ""
-    commands = credential_commands(member.config, masterauth, module.params["masteruser"], member.version)
+    commands = credential_commands(member.config, masterauth, module.params["masteruser"], member.server)
     if not follows(member.state, target.host, target.port):
-        commands.append(follow_command(member.version, target.host, target.port))
+        commands.append(follow_command(member.server, target.host, target.port))
     return commands
 
 
@@ -408,12 +405,12 @@ class Steps:
     """Every command of a promotion, planned before the first one runs."""
 
     def __init__(self, module, target, master, others):
-        self.fence_current = {name: master.config.get(name) for name in fence_directives(master.version)}
-        self.stop, self.resume = pause_commands(master.version, module.params["pause_timeout"] * 1000,
+        self.fence_current = {name: master.config.get(name) for name in fence_directives(master.server)}
+        self.stop, self.resume = pause_commands(master.server, module.params["pause_timeout"] * 1000,
                                                 self.fence_current)
-        self.promote = [promote_command(target.version)]
+        self.promote = [promote_command(target.server)]
         self.demote = follow_target(module, master, target)
-        self.forget = forget_master_commands(target.config)
+        self.forget = forget_master_commands(target.config, target.server)
         self.repoint = [(member, follow_target(module, member, target)) for member in others]
 
     def listed(self, target, master):
@@ -462,7 +459,7 @@ def wait_caught_up(target, master, deadline):
 def promote(module, run, target, master, steps):
     """Stop writes, wait for the offset, promote, demote, resume writes. Returns the result's extras."""
     timeout = module.params["pause_timeout"]
-    method = stop_writes_method(master.version)
+    method = stop_writes_method(master.server)
     started = time.monotonic()
     try:
         run_all(run, master, steps.stop)
@@ -549,11 +546,11 @@ def promote_unplanned(module, run, target, others):
     holds; the others, at most as far as it in the same history, resync partially from it.
     """
     try:
-        run(target, promote_command(target.version))
+        run(target, promote_command(target.server))
     except redis.RedisError as exc:
         module.fail_json(msg="%s refused to be promoted: %s. Nothing was changed." % (target.name, exc),
                          commands=run.done)
-    repoint(module, run, target, forget_master_commands(target.config),
+    repoint(module, run, target, forget_master_commands(target.config, target.server),
             [(member, follow_target(module, member, target)) for member in others])
 
 
@@ -603,7 +600,7 @@ def main():
             assessment = None if target.state["role"] == "master" else "unplanned"
             pending = [(member, follow_target(module, member, target)) for member in others]
             if assessment:
-                pending.insert(0, (target, [promote_command(target.version)] + forget_master_commands(target.config)))
+                pending.insert(0, (target, [promote_command(target.server)] + forget_master_commands(target.config, target.server)))
         else:
             if params["unplanned"] and not (target.state["role"] == "master"
                                             and follows(master.state, target.host, target.port)):

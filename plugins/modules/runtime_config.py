@@ -326,13 +326,13 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     open_client,
     redis,
 )
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import for_server
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, server_identity
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
     REPLICATION_RULES,
     PlanError,
     check_options,
     desired_settings,
-    major_version,
     plan,
 )
 
@@ -372,12 +372,12 @@ def read_current(params, client):
     try:
         server = server_identity(parse_info(client.info("server")))
         current_config = {}
-        for setting in desired_settings(params, server["version"]):
+        for setting in desired_settings(params, server["version"], server["name"]):
             current_config[setting.name] = client.config_get(setting.name).get(setting.name)
         replication = parse_info(client.info("replication"))
         keyspace = parse_info(client.info("keyspace"))
         acl_users = {}
-        if major_version(server["version"]) >= 6:
+        if for_server(server).has("acl"):
             for user in params["acl_users"]:
                 acl_users[user["name"]] = client.acl_getuser(user["name"])
             if params["secret_config"].get("requirepass"):

@@ -17,6 +17,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     caught_up,
     choose_unplanned,
     credential_commands,
+    credential_directives,
     fence_directives,
     follow_command,
     follows,
@@ -25,7 +26,6 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     pause_commands,
     promote_command,
     stop_writes_method,
-    version_tuple,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, replication_state
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import MASK
@@ -55,17 +55,9 @@ DEMOTED = Node("m", "127.0.0.1", 16379, state("redis-7.0-replica.txt", master_po
 MOVED = Node("s", "127.0.0.1", 16579, state("redis-7.0-replica.txt", master_port=16479))
 
 
-@pytest.mark.parametrize("version, expected", [
-    ("4.0.6", (4, 0)), ("6.0.16", (6, 0)), ("6.2.14", (6, 2)), ("7.0.15", (7, 0)), ("8.1.1", (8, 1)),
-    ("7.2.4-rc1", (7, 2)), ("", (0, 0)), (None, (0, 0)),
-])
-def test_version_tuple(version, expected):
-    assert version_tuple(version) == expected
-
-
 @pytest.mark.parametrize("version, method", [
     ("4.0.6", "fence"), ("5.0.14", "fence"), ("6.0.16", "fence"), ("6.2.0", "pause"), ("7.0.15", "pause"),
-    ("8.1.1", "pause"),
+    ("8.1.1", "pause"), ({"name": "valkey", "version": "8.1.8"}, "pause"), ({"name": "redis", "version": "6.2.5"}, "pause"),
 ])
 def test_writes_are_paused_from_6_2_and_fenced_before(version, method):
     assert stop_writes_method(version) == method
@@ -171,6 +163,22 @@ def test_a_promoted_instance_forgets_its_old_masters_credentials():
         ("CONFIG", "SET", "masterauth", ""), ("CONFIG", "SET", "masteruser", "")]
     assert all(SECRET not in command.text for command in commands)
     assert forget_master_commands({"masterauth": "", "masteruser": None}) == []
+
+
+VALKEY_8 = {"name": "valkey", "version": "8.1.8"}
+
+
+def test_valkey_8_credentials_by_the_names_its_config_rewrite_writes():
+    assert credential_directives(VALKEY_8) == {"masterauth": "primaryauth", "masteruser": "primaryuser"}
+    assert credential_directives("5.0.14") == {"masterauth": "masterauth"}
+    assert credential_directives("6.0.16") == {"masterauth": "masterauth", "masteruser": "masteruser"}
+    commands = credential_commands({"masterauth": "old", "masteruser": ""}, SECRET, "repl", VALKEY_8)
+    assert [command.args for command in commands] == [
+        ("CONFIG", "SET", "primaryauth", SECRET), ("CONFIG", "SET", "primaryuser", "repl")]
+    assert commands[0].text == "CONFIG SET primaryauth %s" % MASK
+    commands = forget_master_commands({"masterauth": SECRET, "masteruser": "repl"}, VALKEY_8)
+    assert [command.text for command in commands] == ['CONFIG SET primaryauth ""', 'CONFIG SET primaryuser ""']
+    assert promote_command(VALKEY_8).text == "REPLICAOF NO ONE"
 
 
 # The group after its master (16379) died: both replicas hold its stream, their links down.

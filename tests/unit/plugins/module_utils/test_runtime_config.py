@@ -107,6 +107,19 @@ def test_server_directive_names_per_version(name, version, expected):
     assert server_directive(name, version) == expected
 
 
+def test_valkey_8_gets_its_primary_names_in_commands_and_diff():
+    """Valkey 8.1.8 answers CONFIG GET by either name and writes primaryauth/primaryuser on CONFIG REWRITE."""
+    assert server_directive("masterauth", "8.1.8", "valkey") == "primaryauth"
+    assert server_directive("masterauth", "8.1.8") == "masterauth"
+    valkey = {"name": "valkey", "version": "8.1.8"}
+    current = {"primaryauth": "", "primaryuser": "", "replica-read-only": "yes"}
+    changes = plan(valkey, REPLICA_OF_A, NO_KEYS, current, desired(
+        config={"replica-read-only": True, "masteruser": "repl"}, secret_config={"masterauth": SECRET}))
+    assert texts(changes) == ["CONFIG SET primaryuser repl", "CONFIG SET primaryauth ********"]
+    assert changes.diff["after"]["primaryuser"] == "repl"
+    assert "replicaof" in changes.diff["after"]
+
+
 def test_old_server_gets_old_directive_names_in_commands_and_diff():
     changes = plan(redis("4.0.14"), REPLICA_OF_A, NO_KEYS, {"slave-read-only": "no"},
                    desired(master_host="10.0.0.2", config={"replica-read-only": "yes"}))
