@@ -20,6 +20,8 @@ import ipaddress
 import re
 from collections.abc import Mapping
 
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import other_spellings
+
 try:  # ansible-core 2.19+: vaulted values may reach us still encrypted
     from ansible.parsing.vault import EncryptedString
 except ImportError:  # pragma: no cover
@@ -70,9 +72,7 @@ MANAGED_DIRECTIVES = {
     "masterauth": "the instance's masterauth key",
     "masteruser": "redis_server_masteruser or the instance's masteruser key",
     "replicaof": _SAME_REPLICAOF,
-    "slaveof": _SAME_REPLICAOF,
     "replica-read-only": _SAME_READ_ONLY,
-    "slave-read-only": _SAME_READ_ONLY,
     "dir": "redis_server_data_dir (each instance gets DATA_DIR/NAME)",
     "logfile": "redis_server_log_dir (each instance logs to LOG_DIR/redis-NAME.log)",
     "include": "the role (the main file includes the live file on its last line)",
@@ -81,6 +81,10 @@ MANAGED_DIRECTIVES = {
     "pidfile": _RUN_MODE,
     "supervised": _RUN_MODE,
 }
+# Their other spellings, which the role writes on the servers that use them (the dialect table:
+# slaveof before Redis 5, primaryauth on Valkey 8...), are the role's too.
+MANAGED_DIRECTIVES.update((spelling, MANAGED_DIRECTIVES[name]) for spelling, name in other_spellings().items()
+                          if name in MANAGED_DIRECTIVES)
 # Directives refused in config for what they would do, with the reason and what to use instead:
 # they would undo the role's auth at the next restart (an aclfile replaces every user, the default
 # user's password included), hide the commands the role's modules send (rename-command), put a
@@ -96,8 +100,6 @@ _KEY_PASS = ("holds a secret, which the main file would show in diffs and -v out
 REFUSED_DIRECTIVES = {
     "aclfile": (_LOGIN + " (the file's users replace every user, the default user's password included)", _USERS),
     "user": (_LOGIN, _USERS),
-    "primaryauth": ("is Valkey's name of masterauth, which the role writes itself", MANAGED_DIRECTIVES["masterauth"]),
-    "primaryuser": ("is Valkey's name of masteruser, which the role writes itself", MANAGED_DIRECTIVES["masteruser"]),
     "rename-command": ("renames or removes commands the role's modules send (CONFIG, REPLICAOF, ACL, INFO, CLIENT)",
                        "ACL users with restricted rights for the clients, and leave the commands their names"),
     "tls-port": _TLS,

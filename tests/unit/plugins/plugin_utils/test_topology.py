@@ -469,7 +469,9 @@ def test_config_is_merged_and_normalised():
 
 
 @pytest.mark.parametrize("directive", ["port", "requirepass", "replicaof", "slaveof", "dir", "daemonize", "include",
-                                       "masterauth", "bind", "REPLICA-read-only"])
+                                       "masterauth", "bind", "REPLICA-read-only", "slave-read-only",
+                                       # Valkey 8's names of masterauth and masteruser (the dialect table)
+                                       "primaryauth", "PrimaryUser"])
 def test_config_refuses_directives_the_role_writes(directive):
     message = error_of(single([{"name": "main", "port": 1, "config": {directive: "x"}}]))
     assert_names(message, "redis_server_instances[0].config", directive.lower(), "the role writes this directive")
@@ -595,8 +597,6 @@ def test_a_wildcard_of_each_family_is_fine(bind):
 @pytest.mark.parametrize("directive, words", [
     ("aclfile", ["changes who may log in", "redis_server_password"]),
     ("user", ["changes who may log in", "redis_server_replication_password"]),
-    ("primaryauth", ["Valkey's name of masterauth", "masterauth key"]),
-    ("primaryuser", ["Valkey's name of masteruser"]),
     ("rename-command", ["renames or removes commands", "ACL users"]),
     ("tls-port", ["written by the role when redis_server_tls is true", "redis_server_tls_cert"]),
     ("tls-key-file", ["redis_server_tls_key"]),
