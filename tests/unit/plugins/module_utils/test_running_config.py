@@ -85,6 +85,14 @@ def test_a_secret_in_the_file_is_never_read_nor_returned():
     assert "hunter2" not in repr(differences(text, dict(RUNNING, **{"tls-key-file-pass": "other"})))
 
 
+def test_what_valkey_8_config_rewrite_writes_for_the_live_file_is_not_compared():
+    # Valkey 8.1.8's CONFIG REWRITE of a file saying masterauth/masteruser/slaveof writes these.
+    text = MAIN + 'primaryauth "hunter2"\nprimaryuser "repl"\nreplicaof 10.0.0.1 6379\nslave-read-only yes\n'
+    directives = file_directives(text)
+    assert not set(directives) & {"primaryauth", "primaryuser", "replicaof", "slave-read-only"}
+    assert "hunter2" not in repr(differences(text, dict(RUNNING, primaryauth="other")))
+
+
 @pytest.mark.parametrize("line, words", [
     ('logfile "/var/log/a b.log"', ["logfile", "/var/log/a b.log"]),
     ("requirepass 'it\\'s'", ["requirepass", "it's"]),
