@@ -174,8 +174,9 @@ class Dialect:
 
 
 def for_server(server):
-    """The Dialect of {"name": flavor, "version": "x.y.z"} (server_identity's answer)."""
-    return Dialect(server.get("name") or REDIS, server.get("version"))
+    """The Dialect of {"name": flavor, "version": "x.y.z"} (server_identity's answer), or of
+    {"flavor", "version"} (Dialect.as_dict's, the server_dialect filter's)."""
+    return Dialect(server.get("name") or server.get("flavor") or REDIS, server.get("version"))
 
 
 def of(server):
@@ -186,6 +187,23 @@ def of(server):
     if isinstance(server, dict):
         return for_server(server)
     return Dialect(REDIS, server)
+
+
+def main_file_defaults(server, defaults, replicas, config):
+    """The directives the role writes into an instance's main file unless its config sets them.
+
+    defaults: the role's defaults for every instance ({directive: value}). replicas: how many
+    instances the inventory makes replicas of this one. On a server with repl-diskless-sync-max-replicas
+    (Redis and Valkey 7 and later) a master with replicas gets it set to their number: a new
+    group's first (diskless) sync starts as soon as they all are connected, instead of after
+    repl-diskless-sync-delay. config: the instance's directives (redis_server_config merged with its
+    own), which win: their names are left out.
+    """
+    result = dict(defaults)
+    if replicas and of(server).has("diskless_sync_max_replicas"):
+        result["repl-diskless-sync-max-replicas"] = str(replicas)
+    config = set(name.lower() for name in config or ())
+    return {name: value for name, value in result.items() if name.lower() not in config}
 
 
 def spellings(names):

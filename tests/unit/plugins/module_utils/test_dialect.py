@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.redisops.redis.plugins.filter.server_dialect import server_dialect
+from ansible_collections.redisops.redis.plugins.filter.server_main_defaults import server_main_defaults
 from ansible_collections.redisops.redis.plugins.module_utils import dialect as dialect_module
 from ansible_collections.redisops.redis.plugins.module_utils.dialect import (
     COMMANDS,
@@ -23,6 +24,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.dialect import (
     Dialect,
     Row,
     for_server,
+    main_file_defaults,
     other_spellings,
     parse_version,
     parse_version_output,
@@ -221,3 +223,31 @@ def test_filter_refuses_an_unknown_flavor():
     from ansible.errors import AnsibleFilterError
     with pytest.raises(AnsibleFilterError, match="keydb"):
         server_dialect("6.3.4", "keydb")
+
+
+# ---- the main file's defaults -----------------------------------------------------------------
+ROLE_DEFAULTS = {"appendonly": "yes", "save": ["3600 1", "300 100"]}
+
+
+@pytest.mark.parametrize("server, replicas, expected", [
+    ({"name": "redis", "version": "7.0.15"}, 2, "2"),
+    ({"name": "valkey", "version": "8.1.8"}, 3, "3"),
+    ({"name": "redis", "version": "6.2.5"}, 2, None),      # 6.2 refuses the directive
+    ({"name": "redis", "version": "7.0.15"}, 0, None),     # a master without replicas: the server's default
+])
+def test_main_file_defaults_set_the_diskless_sync_replicas_on_7(server, replicas, expected):
+    result = main_file_defaults(server, ROLE_DEFAULTS, replicas, {})
+    assert result.get("repl-diskless-sync-max-replicas") == expected
+    assert result["appendonly"] == "yes" and result["save"] == ["3600 1", "300 100"]
+
+
+def test_main_file_defaults_yield_to_the_instance_config():
+    result = main_file_defaults("7.0.15", ROLE_DEFAULTS, 2, {"repl-diskless-sync-max-replicas": "5", "appendonly": "no"})
+    assert result == {"save": ["3600 1", "300 100"]}
+    assert ROLE_DEFAULTS == {"appendonly": "yes", "save": ["3600 1", "300 100"]}
+
+
+def test_main_defaults_filter_takes_the_dialect_filter_output():
+    result = server_main_defaults({"appendonly": "yes"}, server_dialect("Valkey server v=8.1.8 sha=0"), "2", None)
+    assert result == {"appendonly": "yes", "repl-diskless-sync-max-replicas": "2"}
+    assert server_main_defaults({}, server_dialect("6.0.16"), 1) == {}
