@@ -46,6 +46,16 @@ def test_deploy_reproduces_the_guides_bed(bed, deployed):
     assert replica["slave_read_only"] == 1
 
 
+def test_the_master_starts_a_diskless_sync_once_its_replicas_are_connected(bed, deployed):
+    # Redis 7: repl-diskless-sync-max-replicas defaults to the replicas the inventory gives the master.
+    with open(bed.path("etc", "redis-master.conf")) as handle:
+        assert "\nrepl-diskless-sync-max-replicas 1\n" in handle.read()
+    with open(bed.path("etc", "redis-replica.conf")) as handle:
+        assert "repl-diskless-sync-max-replicas" not in handle.read()
+    assert bed.client(bed.master_port).config_get("repl-diskless-sync-max-replicas") == {
+        "repl-diskless-sync-max-replicas": "1"}
+
+
 def test_data_flows_from_master_to_replica_which_refuses_writes(bed, deployed):
     bed.client(bed.master_port).set("greeting", "hello")
     wait_until(lambda: bed.client(bed.replica_port).get("greeting") == "hello", what="key on the replica")
