@@ -189,21 +189,21 @@ def of(server):
     return Dialect(REDIS, server)
 
 
-def main_file_defaults(server, defaults, replicas, config):
-    """The directives the role writes into an instance's main file unless its config sets them.
+def live_defaults(server, replicas, config):
+    """The directives the role applies live (the live file, runtime_config) to an instance unless
+    its config (redis_server_config merged with its own, in the main file) sets them.
 
-    defaults: the role's defaults for every instance ({directive: value}). replicas: how many
-    instances the inventory makes replicas of this one. On a server with repl-diskless-sync-max-replicas
-    (Redis and Valkey 7 and later) a master with replicas gets it set to their number: a new
-    group's first (diskless) sync starts as soon as they all are connected, instead of after
-    repl-diskless-sync-delay. config: the instance's directives (redis_server_config merged with its
-    own), which win: their names are left out.
+    On a server with repl-diskless-sync-max-replicas (Redis and Valkey 7 and later): the number of
+    instances the inventory makes replicas of this one (0, the server's default, for none), so that
+    a new group's first diskless sync starts as soon as they are all connected instead of after
+    repl-diskless-sync-delay. Live, not in the main file: a replica re-pointed to another master
+    changes both masters' numbers, and must not restart them.
     """
-    result = dict(defaults)
-    if replicas and of(server).has("diskless_sync_max_replicas"):
-        result["repl-diskless-sync-max-replicas"] = str(replicas)
+    result = {}
+    if of(server).has("diskless_sync_max_replicas"):
+        result["repl-diskless-sync-max-replicas"] = str(int(replicas))
     config = set(name.lower() for name in config or ())
-    return {name: value for name, value in result.items() if name.lower() not in config}
+    return {name: value for name, value in result.items() if name not in config}
 
 
 def spellings(names):

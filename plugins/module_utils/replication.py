@@ -16,7 +16,7 @@ from collections import namedtuple
 
 # The flavor and version of a server from its INFO server: the dialect table's parser, imported
 # by the modules from here with the rest of INFO's parsing.
-from ansible_collections.redisops.redis.plugins.module_utils.dialect import server_identity  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import server_identity  # pylint: disable=unused-import
 
 # Before 6.2 a replica that has not been connected since it started reports "now - 0", the Unix
 # time, as master_link_down_since_seconds; 6.2 and later report -1. No real outage lasts 30 years.

@@ -250,9 +250,9 @@ def test_the_live_files_hold_the_new_topology(bed, promoted):
         assert "replicaof 127.0.0.1 %d" % new_master in lines, files[name]
         assert sum(1 for line in lines if line.startswith("replicaof ")) == 1
         assert sum(1 for line in lines if line.startswith("masterauth ")) == 1
-        # The role's order: requirepass, masterauth, replicaof, replica-read-only.
+        # The role's order: requirepass, masterauth, replicaof, replica-read-only, the live defaults.
         assert [line.split()[0] for line in lines if not line.startswith("#")] == [
-            "requirepass", "masterauth", "replicaof", "replica-read-only"], files[name]
+            "requirepass", "masterauth", "replicaof", "replica-read-only", "repl-diskless-sync-max-replicas"], files[name]
 
 
 def test_the_new_topology_is_recorded(bed, promoted):
@@ -518,7 +518,7 @@ def test_unplanned_writes_the_live_files_and_the_record(crash_bed, replaced):
         lines = files[name].splitlines()
         assert "replicaof 127.0.0.1 %d" % bed.ports["replica1"] in lines, files[name]
         assert [line.split()[0] for line in lines if not line.startswith("#")] == [
-            "requirepass", "masterauth", "replicaof", "replica-read-only"], files[name]
+            "requirepass", "masterauth", "replicaof", "replica-read-only", "repl-diskless-sync-max-replicas"], files[name]
     record = yaml.safe_load(read(bed, "etc", "redis-failover.yml"))
     assert record["master"]["label"] == "localhost:replica1"
     assert record["previous_master"]["label"] == "localhost:master"

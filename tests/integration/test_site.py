@@ -47,13 +47,14 @@ def test_deploy_reproduces_the_guides_bed(bed, deployed):
 
 
 def test_the_master_starts_a_diskless_sync_once_its_replicas_are_connected(bed, deployed):
-    # Redis 7: repl-diskless-sync-max-replicas defaults to the replicas the inventory gives the master.
-    with open(bed.path("etc", "redis-master.conf")) as handle:
-        assert "\nrepl-diskless-sync-max-replicas 1\n" in handle.read()
-    with open(bed.path("etc", "redis-replica.conf")) as handle:
-        assert "repl-diskless-sync-max-replicas" not in handle.read()
-    assert bed.client(bed.master_port).config_get("repl-diskless-sync-max-replicas") == {
-        "repl-diskless-sync-max-replicas": "1"}
+    # Redis 7: repl-diskless-sync-max-replicas is the number of replicas the inventory gives an
+    # instance, in its live file (applied without a restart when that number changes).
+    for name, port, count in (("master", bed.master_port, "1"), ("replica", bed.replica_port, "0")):
+        with open(bed.path("etc", "redis-%s.live.conf" % name)) as handle:
+            assert "\nrepl-diskless-sync-max-replicas %s\n" % count in handle.read()
+        with open(bed.path("etc", "redis-%s.conf" % name)) as handle:
+            assert "repl-diskless-sync-max-replicas" not in handle.read()
+        assert bed.client(port).config_get("repl-diskless-sync-max-replicas") == {"repl-diskless-sync-max-replicas": count}
 
 
 def test_data_flows_from_master_to_replica_which_refuses_writes(bed, deployed):
@@ -131,13 +132,17 @@ def test_a_main_config_change_restarts_only_that_instance(bed, deployed):
 def test_a_replica_is_repointed_live_without_restart(bed, deployed):
     second_master = {"name": "other", "port": free_port()}
     repointed = [bed.instances[0], second_master, dict(bed.instances[1], replicaof="localhost:other")]
-    run_id = bed.run_id(bed.replica_port)
+    run_id, master_run_id = bed.run_id(bed.replica_port), bed.run_id(bed.master_port)
     proc = bed.site(inventory=bed.variant("repointed", instances=repointed))
     assert proc.returncode == 0, show(proc)
     replica = bed.client(bed.replica_port).info("replication")
     assert replica["master_port"] == second_master["port"]
     assert replica["master_link_status"] == "up"
     assert bed.run_id(bed.replica_port) == run_id
+    # Both masters' replica counts changed, live: neither restarts for it.
+    assert bed.run_id(bed.master_port) == master_run_id
+    for port, count in ((bed.master_port, "0"), (second_master["port"], "1")):
+        assert bed.client(port).config_get("repl-diskless-sync-max-replicas")["repl-diskless-sync-max-replicas"] == count
     # and back, still without a restart; the second master is retired, or it would keep running
     proc = bed.site(inventory=bed.variant("back", instances=bed.instances + [dict(second_master, state="absent")]))
     assert proc.returncode == 0, show(proc)

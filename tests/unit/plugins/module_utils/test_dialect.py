@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.redisops.redis.plugins.filter.server_dialect import server_dialect
-from ansible_collections.redisops.redis.plugins.filter.server_main_defaults import server_main_defaults
+from ansible_collections.redisops.redis.plugins.filter.server_live_defaults import server_live_defaults
 from ansible_collections.redisops.redis.plugins.module_utils import dialect as dialect_module
 from ansible_collections.redisops.redis.plugins.module_utils.dialect import (
     COMMANDS,
@@ -24,7 +24,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.dialect import (
     Dialect,
     Row,
     for_server,
-    main_file_defaults,
+    live_defaults,
     other_spellings,
     parse_version,
     parse_version_output,
@@ -71,18 +71,15 @@ def test_server_identity_the_flavor_decides_the_version(info, expected):
 
 
 # ---- every row of the table -------------------------------------------------------------------
+# Redis 4.0.14 knows only these (Redis 5 renamed them, keeping these as aliases).
+REDIS_4_NAMES = {
+    "replicaof": "slaveof", "replica-read-only": "slave-read-only", "replica-serve-stale-data": "slave-serve-stale-data",
+    "replica-priority": "slave-priority", "replica-lazy-flush": "slave-lazy-flush", "replica-announce-ip": "slave-announce-ip",
+    "replica-announce-port": "slave-announce-port", "repl-ping-replica-period": "repl-ping-slave-period",
+    "min-replicas-to-write": "min-slaves-to-write", "min-replicas-max-lag": "min-slaves-max-lag",
+}
 # (name, flavor, last version with the old spelling, its spelling, first version with the new one, its spelling)
-NAME_CASES = [
-    ("replicaof", "redis", "4.0.14", "slaveof", "5.0.0", "replicaof"),
-    ("replica-read-only", "redis", "4.0.14", "slave-read-only", "5.0.0", "replica-read-only"),
-    ("replica-serve-stale-data", "redis", "4.0.14", "slave-serve-stale-data", "5.0.0", "replica-serve-stale-data"),
-    ("replica-priority", "redis", "4.0.14", "slave-priority", "5.0.0", "replica-priority"),
-    ("replica-lazy-flush", "redis", "4.0.14", "slave-lazy-flush", "5.0.0", "replica-lazy-flush"),
-    ("replica-announce-ip", "redis", "4.0.14", "slave-announce-ip", "5.0.0", "replica-announce-ip"),
-    ("replica-announce-port", "redis", "4.0.14", "slave-announce-port", "5.0.0", "replica-announce-port"),
-    ("repl-ping-replica-period", "redis", "4.0.14", "repl-ping-slave-period", "5.0.0", "repl-ping-replica-period"),
-    ("min-replicas-to-write", "redis", "4.0.14", "min-slaves-to-write", "5.0.0", "min-replicas-to-write"),
-    ("min-replicas-max-lag", "redis", "4.0.14", "min-slaves-max-lag", "5.0.0", "min-replicas-max-lag"),
+NAME_CASES = [(name, "redis", "4.0.14", old, "5.0.0", name) for name, old in REDIS_4_NAMES.items()] + [
     ("masterauth", "valkey", "7.2.5", "masterauth", "8.0.0", "primaryauth"),
     ("masteruser", "valkey", "7.2.5", "masteruser", "8.0.0", "primaryuser"),
 ]
@@ -225,29 +222,25 @@ def test_filter_refuses_an_unknown_flavor():
         server_dialect("6.3.4", "keydb")
 
 
-# ---- the main file's defaults -----------------------------------------------------------------
-ROLE_DEFAULTS = {"appendonly": "yes", "save": ["3600 1", "300 100"]}
-
-
+# ---- the live defaults ------------------------------------------------------------------------
 @pytest.mark.parametrize("server, replicas, expected", [
-    ({"name": "redis", "version": "7.0.15"}, 2, "2"),
-    ({"name": "valkey", "version": "8.1.8"}, 3, "3"),
-    ({"name": "redis", "version": "6.2.5"}, 2, None),      # 6.2 refuses the directive
-    ({"name": "redis", "version": "7.0.15"}, 0, None),     # a master without replicas: the server's default
+    ({"name": "redis", "version": "7.0.15"}, 2, {"repl-diskless-sync-max-replicas": "2"}),
+    ({"name": "valkey", "version": "8.1.8"}, 3, {"repl-diskless-sync-max-replicas": "3"}),
+    # A master without replicas, a replica: the server's default, kept under management.
+    ({"name": "redis", "version": "7.0.15"}, 0, {"repl-diskless-sync-max-replicas": "0"}),
+    # 6.2 refuses the directive ("Unsupported CONFIG parameter").
+    ({"name": "redis", "version": "6.2.5"}, 2, {}),
 ])
-def test_main_file_defaults_set_the_diskless_sync_replicas_on_7(server, replicas, expected):
-    result = main_file_defaults(server, ROLE_DEFAULTS, replicas, {})
-    assert result.get("repl-diskless-sync-max-replicas") == expected
-    assert result["appendonly"] == "yes" and result["save"] == ["3600 1", "300 100"]
+def test_live_defaults_set_the_diskless_sync_replicas_from_7(server, replicas, expected):
+    assert live_defaults(server, replicas, {}) == expected
 
 
-def test_main_file_defaults_yield_to_the_instance_config():
-    result = main_file_defaults("7.0.15", ROLE_DEFAULTS, 2, {"repl-diskless-sync-max-replicas": "5", "appendonly": "no"})
-    assert result == {"save": ["3600 1", "300 100"]}
-    assert ROLE_DEFAULTS == {"appendonly": "yes", "save": ["3600 1", "300 100"]}
+def test_live_defaults_yield_to_the_instance_config():
+    assert live_defaults("7.0.15", 2, {"repl-diskless-sync-max-replicas": "5", "appendonly": "no"}) == {}
 
 
-def test_main_defaults_filter_takes_the_dialect_filter_output():
-    result = server_main_defaults({"appendonly": "yes"}, server_dialect("Valkey server v=8.1.8 sha=0"), "2", None)
-    assert result == {"appendonly": "yes", "repl-diskless-sync-max-replicas": "2"}
-    assert server_main_defaults({}, server_dialect("6.0.16"), 1) == {}
+def test_live_defaults_filter_takes_the_dialect_filter_output():
+    valkey = server_dialect("Valkey server v=8.1.8 sha=0")
+    assert server_live_defaults(valkey, "2", None) == {"repl-diskless-sync-max-replicas": "2"}
+    assert server_live_defaults(server_dialect("6.0.16"), 1) == {}
+    assert server_live_defaults(server_dialect(""), 1) == {}
