@@ -9,6 +9,11 @@ class ModuleDocFragment:
     # Connection options shared by every module of the collection.
     DOCUMENTATION = r"""
 options:
+  instance:
+    description:
+      - Name of the instance in messages and results, such as V(replica) or V(host1:replica).
+      - Defaults to the endpoint, V(HOST:PORT) or V(unix:PATH).
+    type: str
   login_host:
     description:
       - Address of the Redis or Valkey server to connect to.
