@@ -521,3 +521,32 @@ def link_down_hint(reason):
         if pattern.search(reason):
             return hint
     return None
+
+
+def check_member_options():
+    """The options of one instance's check (replication_check), top level and in each item of its
+    instances: the expected state and where to read why it differs."""
+    return dict(
+        role=dict(type="str", choices=["master", "replica"]),
+        master_host=dict(type="str"),
+        master_port=dict(type="int"),
+        link_up=dict(type="bool", default=True),
+        read_only=dict(type="bool"),
+        replicas=dict(type="list", elements="dict", options=dict(
+            host=dict(type="str", required=True),
+            port=dict(type="int", required=True),
+        )),
+        min_replicas=dict(type="int"),
+        max_lag=dict(type="int"),
+        max_offset_gap=dict(type="int"),
+        log_file=dict(type="path"),
+    )
+
+
+def info_member_options():
+    """The options of one instance's reading (replication_info), top level and in each item of its instances."""
+    return dict(
+        directives=dict(type="list", elements="str", default=[]),
+        config_file=dict(type="path"),
+        count_client_writes=dict(type="bool", default=False),
+    )
