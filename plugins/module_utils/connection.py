@@ -189,63 +189,6 @@ def login(params, previous_passwords=()):
     raise LoginError(refused_login_message(params, reason, len(previous_passwords)), refused=True)
 
 
-# Kept until the modules use members() and login(); removed with them.
-def instance_connection_spec():
-    """The connection options an item of a module's O(instances) may set; unset ones default to
-    the module's top-level options (instance_params)."""
-    return dict(
-        login_host=dict(type="str"),
-        login_port=dict(type="int"),
-        login_unix_socket=dict(type="path"),
-        login_user=dict(type="str"),
-        login_password=dict(type="str", no_log=True),
-    )
-
-
-def instance_params(params, item):
-    """The module's params with what one item of O(instances) sets instead."""
-    return dict(params, **{key: value for key, value in item.items() if value is not None})
-
-
-def login_error(client, params):
-    """Why the server of params does not answer client's PING (refused login, unreachable), or None."""
-    try:
-        client.ping()
-    except redis.AuthenticationError as exc:
-        return "Authentication to %s failed: %s. Check login_user and login_password." % (endpoint(params), exc)
-    except redis.ResponseError as exc:
-        if "NOAUTH" in str(exc):
-            return "%s requires authentication: set login_password." % endpoint(params)
-        return "%s refused PING: %s" % (endpoint(params), exc)
-    except redis.RedisError as exc:
-        return "Cannot connect to %s: %s" % (endpoint(params), exc)
-    return None
-
-
-def password_refused(params, password):
-    """True when the server of params refuses to authenticate with password (other errors, such as
-    a server that is not running, are for the caller's login to report)."""
-    probe = open_client(dict(params, login_password=password))
-    try:
-        probe.ping()
-    except redis.AuthenticationError:
-        return True
-    except redis.RedisError:
-        return False
-    finally:
-        probe.close()
-    return False
-
-
-def accepted_login(params, previous_passwords):
-    """params with the first password the server accepts of login_password and previous_passwords
-    (during a password change the server still has an old one), or None when it refuses them all."""
-    for password in [params.get("login_password")] + list(previous_passwords):
-        if not password_refused(params, password):
-            return dict(params, login_password=password)
-    return None
-
-
 def connect(module, params=None):
     """Return a redis.Redis client that has answered PING, or fail the module with the reason.
 
