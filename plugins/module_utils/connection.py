@@ -48,6 +48,18 @@ def connection_argument_spec():
     )
 
 
+def advertise_spec():
+    """The address and port the other instances reach an instance at, named as the role's
+    redis_server_advertise_address; the failover module's announce_host and announce_port are
+    deprecated aliases."""
+    def deprecated(name):
+        return [dict(name=name, version="1.0.0", collection_name="redisops.redis")]
+    return dict(
+        advertise_address=dict(type="str", aliases=["announce_host"], deprecated_aliases=deprecated("announce_host")),
+        advertise_port=dict(type="int", aliases=["announce_port"], deprecated_aliases=deprecated("announce_port")),
+    )
+
+
 def member_spec(options=None, required=()):
     """The spec of one instance (an item of O(instances), a failover member): the connection members
     and the module's per-instance options, without their defaults, so that what an item leaves unset
