@@ -523,6 +523,17 @@ def link_down_hint(reason):
     return None
 
 
+# A replica's master: required of an instance (top level or item) whose role is replica.
+REPLICA_NEEDS_MASTER = [("role", "replica", ("master_host", "master_port"))]
+
+
+def role_rules():
+    """The AnsibleModule rules of a module whose instances each have a role (replication_check,
+    runtime_config): O(role) or O(instances), not both, and a replica's master."""
+    return dict(required_if=REPLICA_NEEDS_MASTER, required_one_of=[("role", "instances")],
+                mutually_exclusive=[("role", "instances")])
+
+
 def check_member_options():
     """The options of one instance's check (replication_check), top level and in each item of its
     instances: the expected state and where to read why it differs."""

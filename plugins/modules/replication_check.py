@@ -301,6 +301,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     refused_login_message,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    REPLICA_NEEDS_MASTER,
     CheckRefused,
     ConnectionFailed,
     check_member_options,
@@ -308,6 +309,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
     link_down_reason,
     parse_info,
     replication_state,
+    role_rules,
     server_identity,
     wait_for_states,
 )
@@ -390,17 +392,11 @@ def outcome(module, params, reading):
 def main():
     argument_spec = module_argument_spec(
         check_member_options(), required=("role",),
-        item_required_if=[("role", "replica", ("master_host", "master_port"))],
+        item_required_if=REPLICA_NEEDS_MASTER,
         timeout=dict(type="float", default=30),
         interval=dict(type="float", default=0.05),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("role", "replica", ("master_host", "master_port"))],
-        required_one_of=[("role", "instances")],
-        mutually_exclusive=[("role", "instances")],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **role_rules())
     ensure_required_libs(module)
     # Every instance is read in rounds until all match: one call for a host's instances.
     instances, checks = [], []

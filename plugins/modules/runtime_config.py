@@ -277,7 +277,12 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     module_argument_spec,
     redis,
 )
-from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, server_identity
+from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    REPLICA_NEEDS_MASTER,
+    parse_info,
+    role_rules,
+    server_identity,
+)
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
     PlanError,
     check_options,
@@ -362,17 +367,11 @@ def configure(params, check_mode, diff_mode):
 def main():
     argument_spec = module_argument_spec(
         member_options(), required=("role",),
-        item_required_if=[("role", "replica", ("master_host", "master_port"))],
+        item_required_if=REPLICA_NEEDS_MASTER,
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
         keep_previous_passwords=dict(type="bool", default=False),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("role", "replica", ("master_host", "master_port"))],
-        required_one_of=[("role", "instances")],
-        mutually_exclusive=[("role", "instances")],
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **role_rules())
     ensure_required_libs(module)
     single = module.params["instances"] is None
     # Each instance in turn, going on after one fails; the module fails at the end naming them.
