@@ -148,3 +148,15 @@ def test_noauth_of_an_older_redis_py_is_a_refused_login(monkeypatch):
     with pytest.raises(LoginError) as raised:
         login(PARAMS)
     assert raised.value.refused and "Authentication required" in str(raised.value)
+
+
+def test_advertise_address_is_the_role_s_word_and_announce_host_a_deprecated_alias():
+    result = ArgumentSpecValidator(connection.advertise_spec()).validate({"announce_host": "10.0.0.2", "announce_port": 7000})
+    assert not result.error_messages
+    assert (result.validated_parameters["advertise_address"], result.validated_parameters["advertise_port"]) == (
+        "10.0.0.2", 7000)
+    assert sorted(item["msg"] for item in result._deprecations) == ["Alias 'announce_host' is deprecated. See the module "
+                                                                    "docs for more information",
+                                                                    "Alias 'announce_port' is deprecated. See the module "
+                                                                    "docs for more information"]
+    assert not ArgumentSpecValidator(connection.advertise_spec()).validate({"advertise_address": "h"})._deprecations
