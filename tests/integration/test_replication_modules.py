@@ -190,13 +190,17 @@ def test_the_check_reports_the_progress_of_the_full_sync_it_waits_for(redis_serv
     client = master.client()
     for index in range(64):
         client.set("big:%d" % index, os.urandom(1024 * 1024))
-    # The master saves each key 50 ms late (a test-only setting of Redis 6 and later): the sync
-    # lasts about 3 s, so it still runs once the module has started (ansible-playbook takes a
-    # second or more), however fast the machine.
-    client.config_set("rdb-key-save-delay", 50000)
-    replica = redis_server(password=PASSWORD, args=["--replicaof", "127.0.0.1", str(master.port),
-                                                    "--masterauth", PASSWORD])
-    result = run_module("replication_check", check_replica(master, replica, timeout=60, interval=0.05))
+    # The master saves each key 20 ms late (a test-only setting of Redis 6 and later): the sync
+    # lasts more than a second.
+    client.config_set("rdb-key-save-delay", 20000)
+    replica = redis_server(password=PASSWORD, args=["--masterauth", PASSWORD])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_module, "replication_check", check_replica(master, replica, timeout=60, interval=0.05))
+        # The sync starts once the module polls the replica, however long ansible-playbook took to start.
+        wait_until(lambda: any(entry["cmd"] == "info" for entry in replica.client().client_list()), timeout=60,
+                   what="replication_check to poll the replica")
+        replica.client().replicaof("127.0.0.1", master.port)
+        result = running.result(timeout=120)
     assert not result.get("failed"), result["msg"]
     assert result["progress"], "no progress sampled while the full sync ran"
     sample = result["progress"][-1]
