@@ -92,8 +92,9 @@ requirements:
 # are written once: in the module's own DOCUMENTATION at the top level, where they describe the
 # single-instance form. Ansible merges a fragment's options into a module's one level deep only (a
 # module cannot add suboptions to a fragment's option), so each module gets its own generated
-# fragment; its DOCUMENTATION gives O(instances) its description. Not a literal on purpose: the
-# class is read by Python (ansible-doc, validate-modules), the literal DOCUMENTATION above by yamllint too.
+# fragment; its DOCUMENTATION gives O(instances) its description. Ansible (ansible-doc,
+# validate-modules) reads the fragments as attributes of the class; they are set after it, as
+# ansible-test's yamllint takes every assignment inside the class for a string literal.
 
 def _suboptions(spec, prefix=""):
     """The documentation of the options of spec: each "As O(PREFIX NAME)", with its type, choices, default."""
