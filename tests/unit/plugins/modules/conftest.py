@@ -80,6 +80,7 @@ def run_main(monkeypatch):
         monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
         monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
         monkeypatch.setattr(AnsibleModule, "warn", lambda self, warning: warnings.append(warning))
+
         # client may be {port: client} for a module that talks to several instances.
         def open_client(params):
             return client[params["login_port"]] if isinstance(client, dict) else client
