@@ -40,7 +40,11 @@ def docs():
     proc = subprocess.run(command + ["redisops.redis.%s" % name for name in MODULES], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
-    return {name.split(".")[-1]: entry["doc"] for name, entry in json.loads(proc.stdout).items()}
+    return {full.rsplit(".", maxsplit=1)[-1]: entry["doc"] for full, entry in json.loads(proc.stdout).items()}
+
+
+def name(module):
+    return module.__name__.rsplit(".", maxsplit=1)[-1]
 
 
 def argument_spec(module, monkeypatch):
@@ -75,20 +79,20 @@ def test_every_module_renders(docs):
 
 
 @pytest.mark.parametrize("module", [replication_info, replication_check, runtime_config, aof_enable, failover],
-                         ids=lambda module: module.__name__.split(".")[-1])
+                         ids=name)
 def test_the_documented_options_are_the_validated_ones(docs, module, monkeypatch):
     spec = argument_spec(module, monkeypatch)
-    doc = docs[module.__name__.split(".")[-1]]
+    doc = docs[name(module)]
     assert documented(doc["options"]) == shape(spec)
 
 
 @pytest.mark.parametrize("module", [replication_info, replication_check, runtime_config, aof_enable],
-                         ids=lambda module: module.__name__.split(".")[-1])
+                         ids=name)
 def test_every_item_of_instances_is_one_instance_of_the_member_spec(docs, module, monkeypatch):
     items = argument_spec(module, monkeypatch)["instances"]["options"]
     assert list(items)[:6] == ["instance", "login_host", "login_port", "login_unix_socket", "login_user",
                                "login_password"]
     assert items["login_password"]["no_log"] is True
     assert all("default" not in option for option in items.values())
-    top = docs[module.__name__.split(".")[-1]]["options"]
+    top = docs[name(module)]["options"]
     assert set(items) <= set(top), "an item option that is not a top-level option"
