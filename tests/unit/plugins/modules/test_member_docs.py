@@ -37,7 +37,7 @@ KEYS = ("type", "elements", "choices", "required", "aliases")
 def docs():
     """ansible-doc --json of every module of the collection, in one run."""
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "--json"]
-    proc = subprocess.run(command + ["redisops.redis.%s" % name for name in MODULES], cwd=ROOT,
+    proc = subprocess.run(command + ["redisops.redis.%s" % module_name for module_name in MODULES], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
     return {full.rsplit(".", maxsplit=1)[-1]: entry["doc"] for full, entry in json.loads(proc.stdout).items()}
