@@ -4,11 +4,27 @@
 
 from __future__ import annotations
 
+import json
+
+from ansible_collections.redisops.redis.plugins.module_utils.connection import member_spec
+from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    check_member_options,
+    info_member_options,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
+    member_options as runtime_member_options,
+)
+
 
 class ModuleDocFragment:
     # Connection options shared by every module of the collection.
     DOCUMENTATION = r"""
 options:
+  instance:
+    description:
+      - Name of the instance in messages and results, such as V(replica) or V(host1:replica).
+      - Defaults to the endpoint, V(HOST:PORT) or V(unix:PATH).
+    type: str
   login_host:
     description:
       - Address of the Redis or Valkey server to connect to.
@@ -69,3 +85,43 @@ options:
 requirements:
   - redis (the redis-py Python library) on the managed host
 """
+
+
+# The O(instances) option of each connection module, generated from the member spec its
+# argument_spec uses (module_utils/connection.py member_spec), so that the options of one instance
+# are written once: in the module's own DOCUMENTATION at the top level, where they describe the
+# single-instance form. Ansible merges a fragment's options into a module's one level deep only (a
+# module cannot add suboptions to a fragment's option), so each module gets its own generated
+# fragment; its DOCUMENTATION gives O(instances) its description. Ansible (ansible-doc,
+# validate-modules) reads the fragments as attributes of the class; they are set after it, as
+# ansible-test's yamllint takes every assignment inside the class for a string literal.
+
+def _suboptions(spec, prefix=""):
+    """The documentation of the options of spec: each "As O(PREFIX NAME)", with its type, choices, default."""
+    docs = {}
+    for name, option in spec.items():
+        doc = {key: option[key] for key in ("type", "elements", "choices", "required", "default") if key in option}
+        if prefix:
+            doc["description"] = "As O(%s%s)." % (prefix, name)
+        elif name == "instance":
+            doc["description"] = "Name of this instance in messages and results. Defaults to its endpoint."
+        elif option.get("required"):
+            doc["description"] = "As O(%s), for this instance." % name
+        else:
+            doc["description"] = "As O(%s), for this instance. Defaults to O(%s)." % (name, name)
+        if "options" in option:
+            doc["suboptions"] = _suboptions(option["options"], "%s%s[]." % (prefix, name))
+        docs[name] = doc
+    return docs
+
+
+def instances_fragment(options=None, required=()):
+    """A fragment documenting O(instances): a list of member_spec(options, required) items."""
+    suboptions = _suboptions(member_spec(options, required))
+    return json.dumps({"options": {"instances": {"type": "list", "elements": "dict", "suboptions": suboptions}}})
+
+
+ModuleDocFragment.MEMBERS = instances_fragment()
+ModuleDocFragment.REPLICATION_INFO = instances_fragment(info_member_options())
+ModuleDocFragment.REPLICATION_CHECK = instances_fragment(check_member_options(), required=("role",))
+ModuleDocFragment.RUNTIME_CONFIG = instances_fragment(runtime_member_options(), required=("role",))

@@ -23,9 +23,16 @@ except ImportError:
     Retry = None
 
 
+# The connection options of one instance: the members every connection module's O(instances) items
+# take, named like the role's variables and the top-level options. Top level they are the
+# single-instance form and the defaults of every item.
+MEMBER_CONNECTION = ("instance", "login_host", "login_port", "login_unix_socket", "login_user", "login_password")
+
+
 def connection_argument_spec():
     """Return the argument_spec entries documented in the connection doc fragment."""
     return dict(
+        instance=dict(type="str"),
         login_host=dict(type="str", default="127.0.0.1"),
         login_port=dict(type="int", default=6379),
         login_unix_socket=dict(type="path"),
@@ -41,21 +48,58 @@ def connection_argument_spec():
     )
 
 
-def instance_connection_spec():
-    """The connection options an item of a module's O(instances) may set; unset ones default to
-    the module's top-level options (instance_params)."""
+def advertise_spec():
+    """The address and port the other instances reach an instance at, named as the role's
+    redis_server_advertise_address; the failover module's announce_host and announce_port are
+    deprecated aliases."""
+    def deprecated(name):
+        return [dict(name=name, version="1.0.0", collection_name="redisops.redis")]
     return dict(
-        login_host=dict(type="str"),
-        login_port=dict(type="int"),
-        login_unix_socket=dict(type="path"),
-        login_user=dict(type="str"),
-        login_password=dict(type="str", no_log=True),
+        advertise_address=dict(type="str", aliases=["announce_host"], deprecated_aliases=deprecated("announce_host")),
+        advertise_port=dict(type="int", aliases=["announce_port"], deprecated_aliases=deprecated("announce_port")),
     )
 
 
-def instance_params(params, item):
-    """The module's params with what one item of O(instances) sets instead."""
-    return dict(params, **{key: value for key, value in item.items() if value is not None})
+def member_spec(options=None, required=()):
+    """The spec of one instance (an item of O(instances), a failover member): the connection members
+    and the module's per-instance options, without their defaults, so that what an item leaves unset
+    is the top-level option. required: the names an item must set."""
+    top = connection_argument_spec()
+    spec = {name: dict(top[name]) for name in MEMBER_CONNECTION}
+    spec.update((name, dict(option)) for name, option in (options or {}).items())
+    for name, option in spec.items():
+        option.pop("default", None)
+        if name in required:
+            option["required"] = True
+    return spec
+
+
+def module_argument_spec(options=None, required=(), item_required_if=None, **module_options):
+    """The argument_spec of a connection module: the connection options and the per-instance options
+    at the top level (the single-instance form, and the defaults of each item), O(instances) whose
+    items are member_spec(options, required), and the module's own top-level-only options."""
+    spec = connection_argument_spec()
+    spec.update(options or {})
+    spec.update(module_options)
+    spec["instances"] = dict(type="list", elements="dict", options=member_spec(options, required))
+    if item_required_if:
+        spec["instances"]["required_if"] = item_required_if
+    return spec
+
+
+def members(params):
+    """The instances a module acts on, each a complete set of its options: every item of
+    O(instances) over the top-level options, or, without O(instances), the top-level options as the
+    only item (the single-instance form is a one-item list from here on). Each has its name in
+    "instance": the item's, else (single form) the top-level one, else its endpoint."""
+    single = params.get("instances") is None
+    result = []
+    for item in [{}] if single else params["instances"]:
+        merged = dict(params, **{key: value for key, value in item.items() if value is not None})
+        merged.pop("instances", None)
+        merged["instance"] = item.get("instance") or (params.get("instance") if single else None) or endpoint(merged)
+        result.append(merged)
+    return result
 
 
 def ensure_required_libs(module):
@@ -108,55 +152,62 @@ def open_client(params):
     return client
 
 
-def login_error(client, params):
-    """Why the server of params does not answer client's PING (refused login, unreachable), or None."""
-    try:
-        client.ping()
-    except redis.AuthenticationError as exc:
-        return "Authentication to %s failed: %s. Check login_user and login_password." % (endpoint(params), exc)
-    except redis.ResponseError as exc:
-        if "NOAUTH" in str(exc):
-            return "%s requires authentication: set login_password." % endpoint(params)
-        return "%s refused PING: %s" % (endpoint(params), exc)
-    except redis.RedisError as exc:
-        return "Cannot connect to %s: %s" % (endpoint(params), exc)
-    return None
+class LoginError(Exception):
+    """The server of params cannot be logged in to. refused: it refused the login (a wrong password or
+    user, no password where one is needed); unreachable: it does not accept connections (not running)."""
+
+    def __init__(self, msg, refused=False, unreachable=False):
+        super().__init__(msg)
+        self.refused = refused
+        self.unreachable = unreachable
 
 
-def password_refused(params, password):
-    """True when the server of params refuses to authenticate with password (other errors, such as
-    a server that is not running, are for the caller's login to report)."""
-    probe = open_client(dict(params, login_password=password))
-    try:
-        probe.ping()
-    except redis.AuthenticationError:
-        return True
-    except redis.RedisError:
-        return False
-    finally:
-        probe.close()
-    return False
+def refused_login_message(params, reason, previous=0):
+    """The one message of every module for a login the server refuses: which server, as which user,
+    with which passwords, the server's reason, and what to check."""
+    user = params.get("login_user") or "default"
+    if previous:
+        tried = "login_password and the %d previous_passwords" % previous
+    else:
+        tried = "login_password" if params.get("login_password") else "no password"
+    return "%s refused the login of user '%s' with %s: %s. Check login_user and login_password%s." % (
+        endpoint(params), user, tried, str(reason).rstrip("."), " (and previous_passwords)" if previous else "")
 
 
-def accepted_login(params, previous_passwords):
-    """params with the first password the server accepts of login_password and previous_passwords
-    (during a password change the server still has an old one), or None when it refuses them all."""
+def is_refused_login(exc):
+    """True when the redis-py exception exc is the server refusing the login (older redis-py raise
+    NOAUTH as a plain ResponseError)."""
+    return isinstance(exc, redis.AuthenticationError) or (
+        isinstance(exc, redis.ResponseError) and str(exc).startswith("NOAUTH"))
+
+
+def login(params, previous_passwords=()):
+    """A client of the server of params that has answered PING, logged in with login_password or,
+    when the server refuses it, the first of previous_passwords it accepts (during a password
+    change the server still has an old one): one connection per password tried, the accepted one
+    kept. Raises LoginError."""
+    reason = None
     for password in [params.get("login_password")] + list(previous_passwords):
-        if not password_refused(params, password):
-            return dict(params, login_password=password)
-    return None
+        client = open_client(dict(params, login_password=password))
+        try:
+            client.ping()
+            return client
+        except redis.RedisError as exc:
+            client.close()
+            if not is_refused_login(exc):
+                raise LoginError("Cannot connect to %s: %s" % (endpoint(params), exc),
+                                 unreachable=isinstance(exc, redis.ConnectionError))
+            reason = exc
+    raise LoginError(refused_login_message(params, reason, len(previous_passwords)), refused=True)
 
 
 def connect(module, params=None):
     """Return a redis.Redis client that has answered PING, or fail the module with the reason.
 
-    params: the connection options to use, the module's own by default (a module that talks to
-    several servers passes one set per server).
+    params: the connection options to use, the module's own by default.
     """
     ensure_required_libs(module)
-    params = module.params if params is None else params
-    client = open_client(params)
-    error = login_error(client, params)
-    if error:
-        module.fail_json(msg=error)
-    return client
+    try:
+        return login(module.params if params is None else params)
+    except LoginError as exc:
+        module.fail_json(msg=str(exc), login_refused=exc.refused)

@@ -515,3 +515,43 @@ def link_down_hint(reason):
         if pattern.search(reason):
             return hint
     return None
+
+
+# A replica's master: required of an instance (top level or item) whose role is replica.
+REPLICA_NEEDS_MASTER = [("role", "replica", ("master_host", "master_port"))]
+
+
+def role_rules():
+    """The AnsibleModule rules of a module whose instances each have a role (replication_check,
+    runtime_config): O(role) or O(instances), not both, and a replica's master."""
+    return dict(required_if=REPLICA_NEEDS_MASTER, required_one_of=[("role", "instances")],
+                mutually_exclusive=[("role", "instances")])
+
+
+def check_member_options():
+    """The options of one instance's check (replication_check), top level and in each item of its
+    instances: the expected state and where to read why it differs."""
+    return dict(
+        role=dict(type="str", choices=["master", "replica"]),
+        master_host=dict(type="str"),
+        master_port=dict(type="int"),
+        link_up=dict(type="bool", default=True),
+        read_only=dict(type="bool"),
+        replicas=dict(type="list", elements="dict", options=dict(
+            host=dict(type="str", required=True),
+            port=dict(type="int", required=True),
+        )),
+        min_replicas=dict(type="int"),
+        max_lag=dict(type="int"),
+        max_offset_gap=dict(type="int"),
+        log_file=dict(type="path"),
+    )
+
+
+def info_member_options():
+    """The options of one instance's reading (replication_info), top level and in each item of its instances."""
+    return dict(
+        directives=dict(type="list", elements="str", default=[]),
+        config_file=dict(type="path"),
+        count_client_writes=dict(type="bool", default=False),
+    )

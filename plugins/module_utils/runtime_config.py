@@ -93,6 +93,22 @@ def count_keys(keyspace):
 REPLICATION_RULES = ("+psync", "+replconf", "+ping")
 
 
+def member_options():
+    """The settings of one instance (runtime_config), top level and in each item of its instances."""
+    return dict(
+        role=dict(type="str", choices=["master", "replica"]),
+        master_host=dict(type="str"),
+        master_port=dict(type="int"),
+        config=dict(type="dict", default={}),
+        secret_config=dict(type="dict", default={}, no_log=True),
+        acl_users=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            password=dict(type="str", required=True, no_log=True),
+            rules=dict(type="list", elements="str", default=list(REPLICATION_RULES)),
+        )),
+    )
+
+
 def acl_tokens(value):
     """Rule tokens of a parsed ACL GETUSER field: redis-py versions give strings or lists of them."""
     if value is None:

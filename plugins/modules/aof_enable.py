@@ -24,6 +24,7 @@ author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - redisops.redis.connection
+  - redisops.redis.connection.members
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -37,29 +38,11 @@ attributes:
 options:
   instances:
     description:
-      - The instances, each with what differs from the top-level connection options.
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      instance:
-        description: Name of the instance, returned with its result and used in messages. Defaults to the endpoint.
-        type: str
-      login_host:
-        description: Host of the instance. Defaults to O(login_host).
-        type: str
-      login_port:
-        description: Port of the instance. Defaults to O(login_port).
-        type: int
-      login_unix_socket:
-        description: Unix socket of the instance. Defaults to O(login_unix_socket).
-        type: path
-      login_user:
-        description: ACL user to log in as. Defaults to O(login_user).
-        type: str
-      login_password:
-        description: Password to log in with. Defaults to O(login_password).
-        type: str
+      - The instances, each with the options of one instance (its connection); what an item leaves
+        unset is the top-level option.
+      - Without O(instances), the top-level options are the one instance (the single-instance
+        form); the module runs the same way on a list of that one instance, and RV(instances)
+        holds its result.
   previous_passwords:
     description:
       - Passwords tried, in order, when an instance refuses its C(login_password) (during a password
@@ -97,7 +80,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 instances:
-  description: One result per item of O(instances), in order.
+  description: One result per item of O(instances), in order (one, for the single-instance form).
   returned: always
   type: list
   elements: dict
@@ -124,19 +107,19 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    connection_argument_spec,
+    LoginError,
     endpoint,
     ensure_required_libs,
-    instance_connection_spec,
-    instance_params,
-    open_client,
+    login,
+    members,
+    module_argument_spec,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.persistence import aof_progress
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info
 
 
-def enable(module, client, name, params):
+def enable(module, client, params):
     """Turn the AOF on and wait for its first rewrite; True when it was off."""
     if client.config_get("appendonly").get("appendonly") == "yes":
         return False
@@ -147,64 +130,43 @@ def enable(module, client, name, params):
     while True:
         done, error = aof_progress(parse_info(client.info("persistence")))
         if error:
-            module.fail_json(msg="Instance '%s' (%s): %s. Its file was not changed." % (name, endpoint(params), error))
+            module.fail_json(msg="Instance '%s' (%s): %s. Its file was not changed." % (
+                params["instance"], endpoint(params), error))
         if done:
             return True
         if time.monotonic() > deadline:
             module.fail_json(msg="Instance '%s' (%s): the AOF rewrite did not end within %s s; its file was not "
                                  "changed. Raise timeout, or wait for the rewrite and run again."
-                                 % (name, endpoint(params), module.params["timeout"]))
+                                 % (params["instance"], endpoint(params), module.params["timeout"]))
         time.sleep(module.params["interval"])
 
 
-def login(module, name, params):
-    """A client that answered PING with login_password or the first accepted previous password;
-    None when the instance does not accept connections (not running)."""
-    for password in [params["login_password"]] + module.params["previous_passwords"]:
-        client = open_client(dict(params, login_password=password))
-        try:
-            client.ping()
-            return client
-        except redis.AuthenticationError:
-            client.close()
-        except redis.ConnectionError:
-            client.close()
-            return None
-        except redis.RedisError as exc:  # NOAUTH: no password given where one is needed
-            client.close()
-            module.fail_json(msg="Instance '%s' (%s) refused PING: %s" % (name, endpoint(params), exc))
-    module.fail_json(msg="Instance '%s': %s refused login_password and all %d previous_passwords. Check login_user "
-                         "and the passwords."
-                         % (name, endpoint(params), len(module.params["previous_passwords"])))
-    return None  # not reached: fail_json exits
+def enable_instance(module, params):
+    """The result of one instance: running=false when it does not accept connections; a refused
+    login or command fails the module."""
+    try:
+        client = login(params, params["previous_passwords"])
+    except LoginError as exc:
+        if exc.unreachable:
+            return dict(instance=params["instance"], running=False, changed=False)
+        module.fail_json(msg="Instance '%s': %s" % (params["instance"], exc), login_refused=exc.refused)
+    try:
+        return dict(instance=params["instance"], running=True, changed=enable(module, client, params))
+    except redis.RedisError as exc:
+        module.fail_json(msg="Instance '%s' (%s): cannot turn the AOF on: %s" % (params["instance"], endpoint(params), exc))
+    finally:
+        client.close()
 
 
 def main():
-    argument_spec = connection_argument_spec()
-    instance_spec = instance_connection_spec()
-    instance_spec.update(instance=dict(type="str"))
-    argument_spec.update(
-        instances=dict(type="list", elements="dict", required=True, options=instance_spec),
+    argument_spec = module_argument_spec(
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
         timeout=dict(type="float", default=600),
         interval=dict(type="float", default=0.05),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ensure_required_libs(module)
-    results = []
-    for item in module.params["instances"]:
-        params = instance_params(module.params, item)
-        name = item["instance"] or endpoint(params)
-        client = login(module, name, params)
-        if client is None:
-            results.append(dict(instance=name, running=False, changed=False))
-            continue
-        try:
-            results.append(dict(instance=name, running=True, changed=enable(module, client, name, params)))
-        except redis.RedisError as exc:
-            module.fail_json(msg="Instance '%s' (%s): cannot turn the AOF on: %s" % (name, endpoint(params), exc))
-        finally:
-            client.close()
+    results = [enable_instance(module, params) for params in members(module.params)]
     module.exit_json(changed=any(item["changed"] for item in results), instances=results)
 
 

@@ -109,15 +109,20 @@ options:
       password:
         description: Password to log in with. Defaults to O(login_password).
         type: str
-  announce_host:
+  advertise_address:
     description:
-      - Address the old master and the other replicas use to reach the target.
+      - Address the old master and the other replicas use to reach the target (the role's
+        C(advertise_address)).
       - Defaults to O(login_host).
+      - The alias O(announce_host) is deprecated.
+    aliases: [announce_host]
     type: str
-  announce_port:
+  advertise_port:
     description:
       - Port the old master and the other replicas use to reach the target.
       - Defaults to O(login_port).
+      - The alias O(announce_port) is deprecated.
+    aliases: [announce_port]
     type: int
   masterauth:
     description:
@@ -288,6 +293,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    advertise_spec,
     connect,
     connection_argument_spec,
     endpoint,
@@ -560,8 +566,7 @@ def main():
         instance=dict(type="str"),
         master=dict(type="dict", required=True, options=MEMBER_SPEC),
         replicas=dict(type="list", elements="dict", default=[], options=MEMBER_SPEC),
-        announce_host=dict(type="str"),
-        announce_port=dict(type="int"),
+        **advertise_spec(),
         masterauth=dict(type="str", no_log=True),
         masteruser=dict(type="str"),
         pause_timeout=dict(type="float", default=10),
@@ -574,8 +579,8 @@ def main():
 
     # Connect to and read every instance before anything changes. In the unplanned mode the
     # master may be down: that is the one failure to connect that is expected.
-    target = Member(module, params["instance"], params, params["announce_host"] or params["login_host"],
-                    params["announce_port"] or params["login_port"])
+    target = Member(module, params["instance"], params, params["advertise_address"] or params["login_host"],
+                    params["advertise_port"] or params["login_port"])
     master_params = member_params(module, params["master"])
     down = unreachable(module, master_params) if params["unplanned"] else None
     master = None if down else Member(module, params["master"]["name"], master_params,

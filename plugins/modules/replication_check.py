@@ -23,6 +23,7 @@ author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - redisops.redis.connection
+  - redisops.redis.connection.replication_check
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -34,11 +35,6 @@ attributes:
   platform:
     platforms: posix
 options:
-  instance:
-    description:
-      - Name of the instance in messages, such as V(replica) or V(host1/replica).
-      - Defaults to the endpoint, V(HOST:PORT) or V(unix:PATH).
-    type: str
   role:
     description:
       - The role the instance must have. A role mismatch is reported alone, as the other checks
@@ -124,77 +120,13 @@ options:
         match, each with its mismatches.
       - Each item takes the options of one instance; an option an item leaves unset (its
         connection, O(log_file), ...) is the top-level one.
-      - An instance that does not answer counts as a mismatch and is read again, until O(timeout);
-        one that refuses the login is reported at once.
+      - Without O(instances), the top-level options are the one instance checked (the
+        single-instance form); the module runs the same way on a list of that one instance and
+        returns its result at the top level.
       - Mutually exclusive with O(role).
-    type: list
-    elements: dict
-    suboptions:
-      instance:
-        description: Name of the instance in messages. Defaults to the endpoint.
-        type: str
-      login_host:
-        description: Host of the instance. Defaults to O(login_host).
-        type: str
-      login_port:
-        description: Port of the instance. Defaults to O(login_port).
-        type: int
-      login_unix_socket:
-        description: Unix socket of the instance. Defaults to O(login_unix_socket).
-        type: path
-      login_user:
-        description: ACL user to log in as. Defaults to O(login_user).
-        type: str
-      login_password:
-        description: Password to log in with. Defaults to O(login_password).
-        type: str
-      role:
-        description: As O(role).
-        type: str
-        required: true
-        choices: [master, replica]
-      master_host:
-        description: As O(master_host). Required when O(instances[].role=replica).
-        type: str
-      master_port:
-        description: As O(master_port). Required when O(instances[].role=replica).
-        type: int
-      link_up:
-        description: As O(link_up).
-        type: bool
-        default: true
-      read_only:
-        description: As O(read_only).
-        type: bool
-      replicas:
-        description: As O(replicas).
-        type: list
-        elements: dict
-        suboptions:
-          host:
-            description: Address of the replica.
-            type: str
-            required: true
-          port:
-            description: Port the replica listens on.
-            type: int
-            required: true
-      min_replicas:
-        description: As O(min_replicas).
-        type: int
-      max_lag:
-        description: As O(max_lag).
-        type: int
-      max_offset_gap:
-        description: As O(max_offset_gap).
-        type: int
-      log_file:
-        description: As O(log_file).
-        type: path
 notes:
-  - With O(role), the instance must accept connections and the login when the module starts. After that, a
-    connection that fails, for example while the instance restarts, counts as a mismatch and is
-    retried until O(timeout).
+  - An instance that does not accept connections, for example while it restarts, counts as a mismatch and is
+    read again until O(timeout); one that refuses the login or the C(INFO) command is reported at once.
   - The connecting user needs the C(INFO) command.
 seealso:
   - module: redisops.redis.replication_info
@@ -332,6 +264,11 @@ link_down_reason:
   returned: when a replica's link is down and O(log_file) names a log with a replication error
   type: str
   sample: "Unable to AUTH to MASTER: -WRONGPASS invalid username-password pair or user is disabled."
+instance:
+  description: The name of the instance checked, O(instance) or its endpoint.
+  returned: unless O(instances) is given
+  type: str
+  sample: replica
 instances:
   description:
     - With O(instances), one result per instance, in order. Each has RV(state), RV(server),
@@ -354,24 +291,26 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    connect,
-    connection_argument_spec,
     endpoint,
     ensure_required_libs,
-    instance_connection_spec,
-    instance_params,
+    is_refused_login,
+    members,
+    module_argument_spec,
     open_client,
     redis,
+    refused_login_message,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    REPLICA_NEEDS_MASTER,
     CheckRefused,
     ConnectionFailed,
+    check_member_options,
     link_down_hint,
     link_down_reason,
     parse_info,
     replication_state,
+    role_rules,
     server_identity,
-    wait_for_state,
     wait_for_states,
 )
 
@@ -382,48 +321,28 @@ EXPECTED_KEYS = ("role", "master_host", "master_port", "link_up", "read_only", "
                  "max_lag", "max_offset_gap")
 
 
-def expectation_spec():
-    """The options that describe one instance's expected state and where to read why it differs."""
-    return dict(
-        role=dict(type="str", choices=["master", "replica"]),
-        master_host=dict(type="str"),
-        master_port=dict(type="int"),
-        link_up=dict(type="bool", default=True),
-        read_only=dict(type="bool"),
-        replicas=dict(type="list", elements="dict", options=dict(
-            host=dict(type="str", required=True),
-            port=dict(type="int", required=True),
-        )),
-        min_replicas=dict(type="int"),
-        max_lag=dict(type="int"),
-        max_offset_gap=dict(type="int"),
-        log_file=dict(type="path"),
-    )
-
-
 def expected_state(params):
     """The options that describe the expected state, as compare() takes them."""
     return {key: params[key] for key in EXPECTED_KEYS if params[key] is not None}
 
 
-def state_reader(client, last_server):
-    """fetch() for wait_for_state: the normalised state; the server identity goes into last_server.
+def state_reader(client, params, last_server):
+    """fetch() for wait_for_states: the normalised state; the server identity goes into last_server.
 
     Connection failures (refused, timeout, loading the data set after a restart) raise
-    ConnectionFailed, to be retried; a refused login raises CheckRefused, which waiting does not fix.
+    ConnectionFailed, to be retried; a refused login or command raises CheckRefused, which waiting
+    does not fix.
     """
     def fetch():
         try:
             server_text = client.info("server")
             replication_text = client.info("replication")
-        except redis.AuthenticationError as exc:
-            raise CheckRefused("cannot log in: %s. Check login_user and login_password." % exc)
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            raise ConnectionFailed(str(exc))
-        except redis.ResponseError as exc:
-            if "NOAUTH" in str(exc):
-                raise CheckRefused("requires authentication: set login_password.")
-            raise
+        except redis.RedisError as exc:
+            if is_refused_login(exc):
+                raise CheckRefused(refused_login_message(params, exc))
+            if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+                raise ConnectionFailed(str(exc))
+            raise CheckRefused("cannot read INFO from %s: %s" % (endpoint(params), exc))
         last_server.update(server_identity(parse_info(server_text)))
         return replication_state(parse_info(replication_text))
     return fetch
@@ -450,7 +369,7 @@ def explain_link_down(module, path, state):
         return None
 
 
-def outcome(module, name, params, reading):
+def outcome(module, params, reading):
     """The result of one instance's check: a dict with msg (and link_down_reason) when it failed."""
     state, mismatches, elapsed, attempts, progress = reading
     result = dict(state=state, mismatches=mismatches, elapsed=round(elapsed, 2), attempts=attempts,
@@ -458,7 +377,7 @@ def outcome(module, name, params, reading):
     if not mismatches:
         return result
     msg = "%s: %s (after %.1fs, %d attempt%s)" % (
-        name, "; ".join(mismatches), elapsed, attempts, "" if attempts == 1 else "s")
+        params["instance"], "; ".join(mismatches), elapsed, attempts, "" if attempts == 1 else "s")
     reason = explain_link_down(module, params["log_file"], state)
     if reason:
         result["link_down_reason"] = reason
@@ -470,37 +389,30 @@ def outcome(module, name, params, reading):
     return result
 
 
-def check_one(module):
-    """The instance of the top-level options: logged in first, then read until it matches."""
-    params = module.params
-    name = params["instance"] or endpoint(params)
-    client = connect(module)
-    server = {}
-    try:
-        reading = wait_for_state(state_reader(client, server), expected_state(params), params["timeout"], params["interval"])
-    except redis.RedisError as exc:
-        module.fail_json(msg="%s: cannot read INFO from %s: %s" % (name, endpoint(params), exc))
-    result = dict(outcome(module, name, params, reading), changed=False, server=server or None)
-    if "msg" in result:
-        module.fail_json(**result)
-    module.exit_json(**result)
-
-
-def check_several(module):
-    """Every instance of O(instances), read in rounds until all match: one call for a host's instances."""
+def main():
+    argument_spec = module_argument_spec(
+        check_member_options(), required=("role",),
+        item_required_if=REPLICA_NEEDS_MASTER,
+        timeout=dict(type="float", default=30),
+        interval=dict(type="float", default=0.05),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **role_rules())
     ensure_required_libs(module)
+    # Every instance is read in rounds until all match: one call for a host's instances.
     instances, checks = [], []
-    for item in module.params["instances"]:
-        params = instance_params(module.params, item)
+    for params in members(module.params):
         server = {}
-        instances.append((item["instance"] or endpoint(params), params, server))
-        checks.append((state_reader(open_client(params), server), expected_state(params)))
-    try:
-        readings = wait_for_states(checks, module.params["timeout"], module.params["interval"])
-    except redis.RedisError as exc:
-        module.fail_json(msg="cannot read INFO: %s" % exc)
-    results = [dict(outcome(module, name, params, reading), instance=name, server=server or None)
-               for (name, params, server), reading in zip(instances, readings)]
+        instances.append((params, server))
+        checks.append((state_reader(open_client(params), params, server), expected_state(params)))
+    readings = wait_for_states(checks, module.params["timeout"], module.params["interval"])
+    results = [dict(outcome(module, params, reading), instance=params["instance"], server=server or None)
+               for (params, server), reading in zip(instances, readings)]
+    if module.params["instances"] is None:
+        # The single-instance form: its one result at the top level.
+        [result] = results
+        if "msg" in result:
+            module.fail_json(changed=False, **result)
+        module.exit_json(changed=False, **result)
     failed = [result["msg"] for result in results if "msg" in result]
     summary = dict(changed=False, instances=results,
                    mismatches=["%s: %s" % (result["instance"], mismatch)
@@ -510,32 +422,6 @@ def check_several(module):
     if failed:
         module.fail_json(msg=" | ".join(failed), **summary)
     module.exit_json(**summary)
-
-
-def main():
-    argument_spec = connection_argument_spec()
-    argument_spec.update(expectation_spec())
-    instance_spec = expectation_spec()
-    instance_spec["role"]["required"] = True
-    instance_spec.update(instance_connection_spec(), instance=dict(type="str"))
-    argument_spec.update(
-        instance=dict(type="str"),
-        timeout=dict(type="float", default=30),
-        interval=dict(type="float", default=0.05),
-        instances=dict(type="list", elements="dict", options=instance_spec,
-                       required_if=[("role", "replica", ("master_host", "master_port"))]),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("role", "replica", ("master_host", "master_port"))],
-        required_one_of=[("role", "instances")],
-        mutually_exclusive=[("role", "instances")],
-        supports_check_mode=True,
-    )
-    if module.params["instances"] is not None:
-        check_several(module)
-    else:
-        check_one(module)
 
 
 if __name__ == "__main__":

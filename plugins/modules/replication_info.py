@@ -17,6 +17,7 @@ author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - redisops.redis.connection
+  - redisops.redis.connection.replication_info
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -75,41 +76,14 @@ options:
   instances:
     description:
       - Several instances to read in one call, for example every instance of a host, so that one
-        module run does what took one per instance. Each item sets what differs from the top-level
-        options (its connection, its O(directives)).
+        module run does what took one per instance. Each item takes the options of one instance
+        (its connection, O(directives), O(config_file), O(count_client_writes)); what it leaves
+        unset is the top-level option.
       - The results are in RV(instances). An instance that cannot be read (not running, a refused
         login) does not fail the module; its result has an V(error) instead.
-    type: list
-    elements: dict
-    suboptions:
-      instance:
-        description: Name of the instance, returned with its result. Defaults to the endpoint.
-        type: str
-      login_host:
-        description: Host of the instance. Defaults to O(login_host).
-        type: str
-      login_port:
-        description: Port of the instance. Defaults to O(login_port).
-        type: int
-      login_unix_socket:
-        description: Unix socket of the instance. Defaults to O(login_unix_socket).
-        type: path
-      login_user:
-        description: ACL user to log in as. Defaults to O(login_user).
-        type: str
-      login_password:
-        description: Password to log in with. Defaults to O(login_password).
-        type: str
-      directives:
-        description: As O(directives). Defaults to O(directives).
-        type: list
-        elements: str
-      config_file:
-        description: As O(config_file), the main file of this instance.
-        type: path
-      count_client_writes:
-        description: As O(count_client_writes). Defaults to O(count_client_writes).
-        type: bool
+      - Without O(instances), the top-level options are the one instance read (the
+        single-instance form); the module runs the same way on a list of that one instance,
+        returns its result at the top level, and fails with its V(error).
 notes:
   - The connecting user needs the C(INFO) command, C(CONFIG) for O(directives), and C(PSYNC) for
     O(count_client_writes).
@@ -177,8 +151,22 @@ instances:
   elements: dict
   sample:
     - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, unknown_directives: []}
-    - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Connection refused."}
-    - {instance: cache, login_refused: true, error: "127.0.0.1:6380 refused the login password and the 1 previous_passwords."}
+    - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Error 111 connecting to 127.0.0.1:6479. Connection refused."}
+    - instance: cache
+      login_refused: true
+      error: >-
+        127.0.0.1:6380 refused the login of user 'default' with login_password and the 1 previous_passwords:
+        invalid username-password pair or user is disabled. Check login_user and login_password (and previous_passwords).
+login_refused:
+  description: On failure, whether the instance refused the login password and every one of O(previous_passwords).
+  returned: failure, unless O(instances) is given
+  type: bool
+  sample: true
+instance:
+  description: The name of the instance read, O(instance) or its endpoint.
+  returned: success, unless O(instances) is given
+  type: str
+  sample: replica
 pending_restart:
   description:
     - With O(config_file), each directive whose value in the file differs from the running
@@ -388,15 +376,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    accepted_login,
-    client_kwargs,
-    connect,
-    connection_argument_spec,
+    LoginError,
     endpoint,
     ensure_required_libs,
-    instance_connection_spec,
-    instance_params,
-    open_client,
+    login,
+    members,
+    module_argument_spec,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.running_config import (
@@ -406,6 +391,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.running_config impo
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
     client_writes,
+    info_member_options,
     parse_info,
     promotion_writes,
     replication_state,
@@ -428,16 +414,16 @@ def read_pending_restart(client, config_file, uptime_seconds):
     return pending_restart(text, running, uptime_seconds, time.time(), mtime)
 
 
-def stream_since_promotion(params, state):
-    """The commands of the replication stream the master of params produced since its promotion.
+def stream_since_promotion(client, state):
+    """The commands of the replication stream the master of client produced since its promotion.
 
-    A connection of its own, with bytes (a value need not be text), asks for the stream as a
-    replica would (PSYNC), reads exactly the bytes INFO counted, and is closed: the master drops
-    it from its replicas. Raises ValueError or redis.RedisError with the reason.
+    A connection of its own (same server, same login), with bytes (a value need not be text),
+    asks for the stream as a replica would (PSYNC), reads exactly the bytes INFO counted, and is
+    closed: the master drops it from its replicas. Raises ValueError or redis.RedisError with the reason.
     """
     replid, offset, length = stream_window(state)
-    client = redis.Redis(**dict(client_kwargs(params), decode_responses=False))
-    connection = client.connection_pool.make_connection()
+    pool = client.connection_pool
+    connection = pool.connection_class(**dict(pool.connection_kwargs, decode_responses=False))
     try:
         connection.send_command("PSYNC", replid, offset)
         answer = connection.read_response()
@@ -457,10 +443,9 @@ def stream_since_promotion(params, state):
         return commands
     finally:
         connection.disconnect()
-        client.close()
 
 
-def read(client, directives, config_file=None, params=None, count_writes=False):
+def read(client, directives, config_file=None, count_writes=False):
     """server, replication, unknown_directives, and pending_restart (with config_file) and promotion
     (with count_writes) of the instance client talks to."""
     server_info = parse_info(client.info("server"))
@@ -476,70 +461,44 @@ def read(client, directives, config_file=None, params=None, count_writes=False):
         writes, error = None, None
         if state["role"] == "master" and state["writes_since_promotion"]:
             try:
-                writes = client_writes(stream_since_promotion(params, state))
+                writes = client_writes(stream_since_promotion(client, state))
             except (ValueError, redis.RedisError) as exc:
                 error = str(exc)
         result["promotion"] = promotion_writes(state, writes, error)
     return result
 
 
-def read_several(module):
-    """One result per item of O(instances); one that cannot be read gets an error, the others are read."""
-    ensure_required_libs(module)
-    results = []
-    for item in module.params["instances"]:
-        params = instance_params(module.params, item)
-        name = item["instance"] or endpoint(params)
-        previous = module.params["previous_passwords"]
-        if previous:
-            accepted = accepted_login(params, previous)
-            if accepted is None:
-                results.append(dict(instance=name, login_refused=True, error="%s refused the login password and the %d "
-                                    "previous_passwords." % (endpoint(params), len(previous))))
-                continue
-            params = accepted
-        client = open_client(params)
-        try:
-            results.append(dict(read(client, params["directives"], params["config_file"], params,
-                                     params["count_client_writes"]), instance=name))
-        except redis.AuthenticationError as exc:
-            results.append(dict(instance=name, login_refused=True,
-                                error="Authentication to %s failed: %s" % (endpoint(params), exc)))
-        except redis.RedisError as exc:
-            results.append(dict(instance=name, error="Cannot read INFO from %s: %s" % (endpoint(params), exc)))
-        finally:
-            client.close()
-    return results
+def read_instance(params):
+    """The result of the instance of params: read(), with its name, or why it could not be read
+    (error, and login_refused=true when it refused the login password and every previous one)."""
+    try:
+        client = login(params, params["previous_passwords"])
+    except LoginError as exc:
+        return dict(instance=params["instance"], error=str(exc), **({"login_refused": True} if exc.refused else {}))
+    try:
+        return dict(read(client, params["directives"], params["config_file"], params["count_client_writes"]),
+                    instance=params["instance"])
+    except redis.RedisError as exc:
+        return dict(instance=params["instance"], error="Cannot read INFO from %s: %s" % (endpoint(params), exc))
+    finally:
+        client.close()
 
 
 def main():
-    argument_spec = connection_argument_spec()
-    instance_spec = instance_connection_spec()
-    instance_spec.update(instance=dict(type="str"), directives=dict(type="list", elements="str"),
-                         config_file=dict(type="path"), count_client_writes=dict(type="bool"))
-    argument_spec.update(
-        directives=dict(type="list", elements="str", default=[]),
+    argument_spec = module_argument_spec(
+        info_member_options(),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
-        config_file=dict(type="path"),
-        count_client_writes=dict(type="bool", default=False),
-        instances=dict(type="list", elements="dict", options=instance_spec),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ensure_required_libs(module)
+    results = [read_instance(params) for params in members(module.params)]
     if module.params["instances"] is not None:
-        module.exit_json(changed=False, instances=read_several(module))
-    params = module.params
-    if params["previous_passwords"]:
-        ensure_required_libs(module)
-        params = accepted_login(params, params["previous_passwords"])
-        if params is None:
-            module.fail_json(msg="%s refused the login password and the %d previous_passwords."
-                             % (endpoint(module.params), len(module.params["previous_passwords"])), login_refused=True)
-    client = connect(module, params)
-    try:
-        result = read(client, module.params["directives"], module.params["config_file"], params,
-                      module.params["count_client_writes"])
-    except redis.RedisError as exc:
-        module.fail_json(msg="Cannot read INFO from %s: %s" % (endpoint(module.params), exc))
+        module.exit_json(changed=False, instances=results)
+    # The single-instance form: its one result at the top level, or the module fails with its error.
+    [result] = results
+    if "error" in result:
+        module.fail_json(msg=result["error"], instance=result["instance"],
+                         login_refused=result.get("login_refused", False))
     module.exit_json(changed=False, **result)
 
 

@@ -30,6 +30,7 @@ author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - redisops.redis.connection
+  - redisops.redis.connection.runtime_config
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -124,70 +125,17 @@ options:
   instances:
     description:
       - Several instances to bring to their settings in one call, for example every instance of a
-        host, so that one module run does what took one per instance. Each item sets its
-        connection, O(role) and the settings of that instance; what it leaves unset is the
+        host, so that one module run does what took one per instance. Each item takes the options
+        of one instance (its connection, O(role) and its settings); what it leaves unset is the
         top-level option (O(previous_passwords) and O(keep_previous_passwords) are always the
         top-level ones).
       - An instance that fails (not running, a refused login or command) does not stop the others.
         The module fails at the end, naming each instance that failed and, in RV(instances), what
         was already applied to it.
+      - Without O(instances), the top-level options are the one instance configured (the
+        single-instance form); the module runs the same way on a list of that one instance and
+        returns its result at the top level.
       - Mutually exclusive with O(role).
-    type: list
-    elements: dict
-    suboptions:
-      instance:
-        description: Name of the instance in messages and results. Defaults to the endpoint.
-        type: str
-      login_host:
-        description: Host of the instance. Defaults to O(login_host).
-        type: str
-      login_port:
-        description: Port of the instance. Defaults to O(login_port).
-        type: int
-      login_unix_socket:
-        description: Unix socket of the instance. Defaults to O(login_unix_socket).
-        type: path
-      login_user:
-        description: ACL user to log in as. Defaults to O(login_user).
-        type: str
-      login_password:
-        description: Password to log in with. Defaults to O(login_password).
-        type: str
-      role:
-        description: As O(role).
-        type: str
-        required: true
-        choices: [master, replica]
-      master_host:
-        description: As O(master_host). Required when O(instances[].role=replica).
-        type: str
-      master_port:
-        description: As O(master_port). Required when O(instances[].role=replica).
-        type: int
-      config:
-        description: As O(config). Defaults to O(config).
-        type: dict
-      secret_config:
-        description: As O(secret_config). Defaults to O(secret_config).
-        type: dict
-      acl_users:
-        description: As O(acl_users). Defaults to O(acl_users).
-        type: list
-        elements: dict
-        suboptions:
-          name:
-            description: Name of the user.
-            type: str
-            required: true
-          password:
-            description: Its only password.
-            type: str
-            required: true
-          rules:
-            description: Its command rules; it has no key patterns.
-            type: list
-            elements: str
-            default: [+psync, +replconf, +ping]
 notes:
   - The connecting user needs the C(INFO), C(CONFIG) and C(REPLICAOF) commands (C(SLAVEOF) before Redis 5),
     and C(ACL) for O(acl_users) and, on Redis 6 or later, when O(secret_config) sets C(requirepass).
@@ -284,6 +232,11 @@ instances:
   sample:
     - {instance: master, changed: false, commands: []}
     - {instance: replica, changed: true, commands: ["REPLICAOF 10.0.0.12 6379"]}
+instance:
+  description: The name of the instance configured, O(instance) or its endpoint.
+  returned: unless O(instances) is given
+  type: str
+  sample: replica
 commands:
   description:
     - The commands run, in order, or that would be run in check mode. Secret values are masked.
@@ -316,23 +269,26 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    accepted_login,
-    connection_argument_spec,
+    LoginError,
     endpoint,
     ensure_required_libs,
-    instance_connection_spec,
-    instance_params,
-    login_error,
-    open_client,
+    login,
+    members,
+    module_argument_spec,
     redis,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.dialect import for_server
-from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, server_identity
+from ansible_collections.redisops.redis.plugins.module_utils.replication import (
+    REPLICA_NEEDS_MASTER,
+    parse_info,
+    role_rules,
+    server_identity,
+)
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
-    REPLICATION_RULES,
     PlanError,
     check_options,
     desired_settings,
+    member_options,
     plan,
 )
 
@@ -343,27 +299,6 @@ class InstanceError(Exception):
     def __init__(self, msg, done=()):
         super().__init__(msg)
         self.done = list(done)
-
-
-def login(params):
-    """A client that answered PING, logged in with login_password or, when the server rejects it,
-    the first accepted previous password. Raises InstanceError.
-
-    While requirepass is being changed the server still has an old password; the new one is
-    accepted once this module has set it.
-    """
-    previous = params["previous_passwords"]
-    if previous:
-        accepted = accepted_login(params, previous)
-        if accepted is None:
-            raise InstanceError("%s rejected login_password and all %d previous_passwords. Check login_user and the "
-                                "passwords." % (endpoint(params), len(previous)))
-        params = accepted
-    client = open_client(params)
-    error = login_error(client, params)
-    if error:
-        raise InstanceError(error)
-    return client
 
 
 def read_current(params, client):
@@ -406,7 +341,12 @@ def configure(params, check_mode, diff_mode):
         check_options(params["config"], params["secret_config"])
     except PlanError as exc:
         raise InstanceError(str(exc))
-    client = login(params)
+    # While requirepass is being changed the server still has an old password: login() tries
+    # previous_passwords on their own connections and keeps the client of the one accepted.
+    try:
+        client = login(params, params["previous_passwords"])
+    except LoginError as exc:
+        raise InstanceError(str(exc))
     try:
         server, replication, keyspace, current_config, acl_users = read_current(params, client)
         try:
@@ -424,70 +364,37 @@ def configure(params, check_mode, diff_mode):
     return result
 
 
-def configure_several(module):
-    """configure() each item of O(instances), going on after one fails; fails at the end naming them."""
+def main():
+    argument_spec = module_argument_spec(
+        member_options(), required=("role",),
+        item_required_if=REPLICA_NEEDS_MASTER,
+        previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
+        keep_previous_passwords=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **role_rules())
+    ensure_required_libs(module)
+    single = module.params["instances"] is None
+    # Each instance in turn, going on after one fails; the module fails at the end naming them.
     results = []
-    for item in module.params["instances"]:
-        params = instance_params(module.params, item)
-        name = item["instance"] or endpoint(params)
+    for params in members(module.params):
         try:
             result = configure(params, module.check_mode, module._diff)
         except InstanceError as exc:
             result = dict(changed=bool(exc.done), commands=exc.done, failed=True, msg=str(exc), warnings=[])
         for warning in result.pop("warnings"):
-            module.warn("%s: %s" % (name, warning))
-        results.append(dict(result, instance=name))
+            module.warn(warning if single else "%s: %s" % (params["instance"], warning))
+        results.append(dict(result, instance=params["instance"]))
+    if single:
+        # The single-instance form: its one result at the top level.
+        [result] = results
+        if result.pop("failed", False):
+            module.fail_json(**result)
+        module.exit_json(**result)
     changed = any(result["changed"] for result in results)
     failed = ["%s: %s" % (result["instance"], result["msg"]) for result in results if result.get("failed")]
     if failed:
         module.fail_json(msg=" | ".join(failed), changed=changed, instances=results)
     module.exit_json(changed=changed, instances=results)
-
-
-def main():
-    argument_spec = connection_argument_spec()
-    replication_spec = dict(
-        role=dict(type="str", choices=["master", "replica"]),
-        master_host=dict(type="str"),
-        master_port=dict(type="int"),
-        config=dict(type="dict"),
-        secret_config=dict(type="dict", no_log=True),
-    )
-    acl_user_spec = dict(
-        name=dict(type="str", required=True),
-        password=dict(type="str", required=True, no_log=True),
-        rules=dict(type="list", elements="str", default=list(REPLICATION_RULES)),
-    )
-    instance_spec = dict(replication_spec, instance=dict(type="str"), **instance_connection_spec())
-    instance_spec.update(role=dict(replication_spec["role"], required=True),
-                         acl_users=dict(type="list", elements="dict", options=acl_user_spec))
-    argument_spec.update(replication_spec)
-    argument_spec.update(
-        config=dict(type="dict", default={}),
-        secret_config=dict(type="dict", default={}, no_log=True),
-        previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
-        keep_previous_passwords=dict(type="bool", default=False),
-        acl_users=dict(type="list", elements="dict", default=[], options=acl_user_spec),
-        instances=dict(type="list", elements="dict", options=instance_spec,
-                       required_if=[("role", "replica", ("master_host", "master_port"))]),
-    )
-    module = AnsibleModule(
-        argument_spec=argument_spec,
-        required_if=[("role", "replica", ("master_host", "master_port"))],
-        required_one_of=[("role", "instances")],
-        mutually_exclusive=[("role", "instances")],
-        supports_check_mode=True,
-    )
-    ensure_required_libs(module)
-    if module.params["instances"] is not None:
-        configure_several(module)
-    try:
-        result = configure(module.params, module.check_mode, module._diff)
-    except InstanceError as exc:
-        module.fail_json(msg=str(exc), commands=exc.done)
-    for warning in result.pop("warnings"):
-        module.warn(warning)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -136,17 +136,19 @@ def test_a_wrong_password_fails_readably(redis_server):
     master = redis_server(password=PASSWORD)
     result = run_module("replication_check", {"login_port": master.port, "login_password": "wrong", "role": "master"})
     assert result["failed"] is True
-    assert result["msg"].startswith("Authentication to 127.0.0.1:%d failed: invalid username-password pair"
-                                    % master.port)
-    assert result["msg"].endswith("Check login_user and login_password.")
+    assert result["msg"].startswith("127.0.0.1:%d: 127.0.0.1:%d refused the login of user 'default' with "
+                                    "login_password: invalid username-password pair" % (master.port, master.port))
+    assert result["msg"].endswith("Check login_user and login_password. (after 0.0s, 1 attempt)")
 
 
 def test_a_missing_password_fails_readably(redis_server):
     master = redis_server(password=PASSWORD)
     result = run_module("replication_info", {"login_port": master.port})
     assert result["failed"] is True
-    assert result["msg"].startswith("Authentication to 127.0.0.1:%d failed: " % master.port)
+    assert result["msg"].startswith("127.0.0.1:%d refused the login of user 'default' with no password: "
+                                    % master.port)
     assert result["msg"].endswith("Check login_user and login_password.")
+    assert result["login_refused"] is True
 
 
 def test_a_replica_check_needs_its_master(redis_server):
@@ -188,11 +190,55 @@ def test_the_check_reports_the_progress_of_the_full_sync_it_waits_for(redis_serv
     client = master.client()
     for index in range(64):
         client.set("big:%d" % index, os.urandom(1024 * 1024))
-    replica = redis_server(password=PASSWORD, args=["--replicaof", "127.0.0.1", str(master.port),
-                                                    "--masterauth", PASSWORD])
-    result = run_module("replication_check", check_replica(master, replica, timeout=60, interval=0.05))
+    # The master saves each key 20 ms late (a test-only setting of Redis 6 and later): the sync
+    # lasts more than a second.
+    client.config_set("rdb-key-save-delay", 20000)
+    replica = redis_server(password=PASSWORD, args=["--masterauth", PASSWORD])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(run_module, "replication_check", check_replica(master, replica, timeout=60, interval=0.05))
+        # The sync starts once the module polls the replica, however long ansible-playbook took to start.
+        wait_until(lambda: any(entry["cmd"] == "info" for entry in replica.client().client_list()), timeout=60,
+                   what="replication_check to poll the replica")
+        replica.client().replicaof("127.0.0.1", master.port)
+        result = running.result(timeout=120)
     assert not result.get("failed"), result["msg"]
     assert result["progress"], "no progress sampled while the full sync ran"
     sample = result["progress"][-1]
     assert set(sample) == {"elapsed", "read_bytes", "total_bytes", "percent"}
     assert [s["elapsed"] for s in result["progress"]] == sorted(s["elapsed"] for s in result["progress"])
+
+
+def test_the_single_instance_form_gives_the_result_of_a_list_of_one(redis_server):
+    master, replica = start_pair(redis_server)
+    args = check_replica(master, replica, timeout=30)
+    single = run_module("replication_check", args)
+    assert not single.get("failed"), single["msg"]
+    listed = run_module("replication_check", {"login_password": PASSWORD, "instances": [
+        {key: value for key, value in args.items() if key != "timeout"}]})
+    [item] = listed["instances"]
+    assert (single["instance"], single["mismatches"], single["state"]["role"]) == (
+        item["instance"], item["mismatches"], item["state"]["role"]) == ("replica", [], "replica")
+
+    single = run_module("replication_info", {"login_port": replica.port, "login_password": PASSWORD})
+    listed = run_module("replication_info", {"login_password": PASSWORD, "instances": [{"login_port": replica.port}]})
+    [item] = listed["instances"]
+    assert single["instance"] == item["instance"] == "127.0.0.1:%d" % replica.port
+    assert single["server"] == item["server"] and single["replication"]["master_port"] == master.port
+
+
+def test_every_module_words_a_refused_login_the_same(redis_server):
+    master = redis_server(password=PASSWORD)
+    expected = ("127.0.0.1:%d refused the login of user 'default' with login_password: invalid username-password "
+                "pair or user is disabled. Check login_user and login_password." % master.port)
+    login = {"login_port": master.port, "login_password": "wrong"}
+    results = {
+        "replication_info": run_module("replication_info", login),
+        "replication_check": run_module("replication_check", dict(login, role="master", instance="main")),
+        "runtime_config": run_module("runtime_config", dict(login, role="master")),
+        "aof_enable": run_module("aof_enable", dict(login, instance="main")),
+    }
+    assert all(result["failed"] for result in results.values()), results
+    assert results["replication_info"]["msg"] == expected
+    assert results["runtime_config"]["msg"] == expected
+    assert results["replication_check"]["msg"] == "main: %s (after 0.0s, 1 attempt)" % expected
+    assert results["aof_enable"]["msg"] == "Instance 'main': %s" % expected

@@ -105,13 +105,22 @@ def test_masterauth_brings_up_the_link_to_a_password_protected_master(redis_serv
     assert_never_shown(again, PASSWORD)
 
 
+def connections_received(server, password):
+    return int(server.client(password=password).info("stats")["total_connections_received"])
+
+
 def test_changes_requirepass_live_logging_in_with_a_previous_password(redis_server):
     server = redis_server(password=PASSWORD)
     before = run_id(server)
     args = dict(login(server, NEW_PASSWORD), previous_passwords=[PASSWORD], role="master",
                 secret_config={"requirepass": NEW_PASSWORD})
+    connections = connections_received(server, PASSWORD)
 
     result = run_module("runtime_config", args, diff=True)
+
+    # The new password refused, the previous one accepted, and that client does the rest: two
+    # connections of the module's (the one that counted them is the third).
+    assert connections_received(server, NEW_PASSWORD) - connections == 3
 
     assert not result.get("failed"), result
     assert result["commands"] == ["CONFIG SET requirepass " + MASK]
@@ -129,7 +138,9 @@ def test_fails_when_no_password_is_accepted(redis_server):
     result = run_module("runtime_config", dict(login(server, "wrong-1"), previous_passwords=["wrong-2"], role="master"))
 
     assert result["failed"] is True
-    assert "127.0.0.1:%d rejected login_password and all 1 previous_passwords" % server.port in result["msg"]
+    assert result["msg"] == ("127.0.0.1:%d refused the login of user 'default' with login_password and the 1 "
+                             "previous_passwords: invalid username-password pair or user is disabled. Check "
+                             "login_user and login_password (and previous_passwords)." % server.port)
 
 
 def test_check_mode_reports_changes_and_applies_none(redis_server):

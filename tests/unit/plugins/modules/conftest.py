@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+import redis
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.redisops.redis.plugins.module_utils import connection
 
 INFO_FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                              "fixtures", "info")
@@ -40,6 +43,12 @@ class FakeClient:
     def close(self):
         self.closed = True
 
+    def ping(self):
+        """The login: fails as the first answer does when that is a connection or login error."""
+        if isinstance(self.answers[0], redis.ConnectionError):
+            raise self.answers[0]
+        return True
+
     def info(self, section):
         self.sections.append(section)
         if section == "server":
@@ -55,8 +64,9 @@ class FakeClient:
 def run_main(monkeypatch):
     """run_main(module, args, client) -> the result of exit_json, or of fail_json with failed=True.
 
-    The real AnsibleModule validates args; connect() and open_client() in the module return
-    client (or client[port], when client is a dict); warnings are returned in the result's "warnings".
+    The real AnsibleModule validates args; open_client() returns client (or client[port], when
+    client is a dict), to the real login() of module_utils/connection too; warnings are returned in
+    the result's "warnings".
     """
     def run(module, args, client=None):
         warnings = []
@@ -70,11 +80,13 @@ def run_main(monkeypatch):
         monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
         monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
         monkeypatch.setattr(AnsibleModule, "warn", lambda self, warning: warnings.append(warning))
-        monkeypatch.setattr(module, "connect", lambda ansible_module, params=None: client)
+
+        # client may be {port: client} for a module that talks to several instances.
+        def open_client(params):
+            return client[params["login_port"]] if isinstance(client, dict) else client
+        monkeypatch.setattr(connection, "open_client", open_client)
         if hasattr(module, "open_client"):
-            # client may be {port: client} for a module that talks to several instances.
-            monkeypatch.setattr(module, "open_client",
-                                lambda params: client[params["login_port"]] if isinstance(client, dict) else client)
+            monkeypatch.setattr(module, "open_client", open_client)
         with patch_module_args(args), pytest.raises(ModuleExit) as raised:
             module.main()
         return raised.value.result

@@ -8,6 +8,7 @@ import shutil
 import pytest
 import redis
 
+from ansible_collections.redisops.redis.plugins.module_utils.connection import refused_login_message
 from ansible_collections.redisops.redis.plugins.modules import replication_check
 
 LOGS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "logs")
@@ -113,8 +114,8 @@ def test_a_connection_failure_at_the_end_is_reported(run_main, fake_client):
 def test_a_refused_login_is_not_retried(run_main, fake_client):
     client = fake_client(redis.exceptions.AuthenticationError("invalid username-password pair"))
     result = run_main(replication_check, dict(REPLICA, timeout=30), client)
-    assert result["msg"] == ("127.0.0.1:16479: cannot log in: invalid username-password pair. Check login_user and "
-                             "login_password. (after 0.0s, 1 attempt)")
+    message = refused_login_message(dict(REPLICA, login_host="127.0.0.1"), "invalid username-password pair")
+    assert result["msg"] == "127.0.0.1:16479: %s (after 0.0s, 1 attempt)" % message
     assert result["attempts"] == 1
 
 
@@ -160,7 +161,8 @@ def test_several_instances_fail_naming_each_one_that_differs(run_main, fake_clie
     result = run_main(replication_check, {"instances": instances, "timeout": 0}, clients)
     assert result["failed"] is True
     assert result["msg"].startswith("replica: master_link_status: expected up, found down")
-    assert " | replica2: cannot log in: invalid username-password pair" in result["msg"]
+    assert " | replica2: 127.0.0.1:16480 refused the login of user 'default' with no password: invalid " \
+           "username-password pair. Check login_user and login_password." in result["msg"]
     assert "master:" not in result["msg"]
     assert [bool(entry["mismatches"]) for entry in result["instances"]] == [False, True, True]
     assert result["mismatches"][0].startswith("replica: master_link_status")
@@ -174,3 +176,29 @@ def test_several_instances_fail_naming_each_one_that_differs(run_main, fake_clie
 def test_several_instances_invalid_arguments(run_main, fake_client, args, message):
     result = run_main(replication_check, args, fake_client("redis-7.0-replica.txt"))
     assert result["failed"] is True and message in result["msg"], result["msg"]
+
+
+def test_the_single_instance_form_is_the_one_item_list(run_main, fake_client):
+    """Its result is the one item's, at the top level; it fails with that item's message."""
+    args = dict(REPLICA, instance="replica", read_only=False, timeout=0)
+    single = run_main(replication_check, args, fake_client("redis-7.0-replica.txt"))
+    listed = run_main(replication_check, {"timeout": 0, "instances": [{key: value for key, value in args.items()
+                                                                       if key not in ("timeout", "interval")}]},
+                      fake_client("redis-7.0-replica.txt"))
+    [item] = listed["instances"]
+    assert single["msg"] == item["msg"] == listed["msg"]
+    assert {key: single[key] for key in item if key != "elapsed"} == {key: item[key] for key in item if key != "elapsed"}
+
+
+def test_the_single_form_waits_for_an_instance_that_does_not_answer_yet(run_main, fake_client):
+    client = fake_client(redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:16479. Connection refused."),
+                         "redis-7.0-replica.txt")
+    result = run_main(replication_check, dict(REPLICA, timeout=5), client)
+    assert result["failed"] is False and result["attempts"] == 2
+
+
+def test_a_refused_info_is_not_retried_and_names_the_endpoint(run_main, fake_client):
+    client = fake_client(redis.exceptions.NoPermissionError("this user has no permissions to run the 'info' command"))
+    result = run_main(replication_check, dict(REPLICA, timeout=30), client)
+    assert result["msg"] == ("127.0.0.1:16479: cannot read INFO from 127.0.0.1:16479: this user has no permissions to "
+                             "run the 'info' command (after 0.0s, 1 attempt)")

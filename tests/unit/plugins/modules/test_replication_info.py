@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import redis
+
+from ansible_collections.redisops.redis.plugins.module_utils.connection import refused_login_message
 
 from ansible_collections.redisops.redis.plugins.module_utils.replication import STATE_KEYS
 from ansible_collections.redisops.redis.plugins.modules import replication_info
@@ -47,7 +50,7 @@ def test_several_instances_in_one_call_each_read_or_with_its_error(run_main, fak
     assert master["instance"] == "master" and master["replication"]["role"] == "master"
     assert master["unknown_directives"] == ["no-such-directive"] and replica["unknown_directives"] == []
     assert replica["replication"]["master_link_status"] == "up" and replica["server"]["version"] == "7.0.15"
-    assert stopped == {"instance": "127.0.0.1:16480", "error": "Cannot read INFO from 127.0.0.1:16480: Connection refused."}
+    assert stopped == {"instance": "127.0.0.1:16480", "error": "Cannot connect to 127.0.0.1:16480: Connection refused."}
     assert all(client.closed for client in clients.values())
 
 
@@ -62,3 +65,24 @@ def test_config_file_returns_the_directives_a_restart_would_apply(run_main, fake
     assert result["pending_restart"] == [{"directive": "port", "file": "7001", "running": "7000"}]
     missing = run_main(replication_info, {"config_file": str(tmp_path / "absent.conf")}, client)
     assert missing["failed"] is False and missing["pending_restart"] == []
+
+
+def test_the_single_instance_form_is_the_one_item_list(run_main, fake_client):
+    """The top-level options run as an instances list of one; the result of that one at the top level."""
+    single = run_main(replication_info, {"login_port": 16479, "instance": "replica"}, fake_client("redis-7.0-replica.txt"))
+    listed = run_main(replication_info, {"instances": [{"login_port": 16479, "instance": "replica"}]},
+                      fake_client("redis-7.0-replica.txt"))
+    [item] = listed["instances"]
+    assert {key: value for key, value in single.items() if key not in ("changed", "failed", "warnings")} == item
+
+
+@pytest.mark.parametrize("previous", [[], ["old"]])
+def test_a_refused_login_fails_the_single_form_and_flags_an_item(run_main, fake_client, previous):
+    refused = redis.exceptions.AuthenticationError("invalid username-password pair or user is disabled.")
+    args = {"login_port": 16479, "login_password": "wrong", "previous_passwords": previous}
+    message = refused_login_message(dict(args, login_host="127.0.0.1"), refused, len(previous))
+    single = run_main(replication_info, args, fake_client(refused))
+    assert (single["failed"], single["login_refused"], single["msg"]) == (True, True, message)
+    listed = run_main(replication_info, dict(args, instances=[{"instance": "main"}]), fake_client(refused))
+    assert listed["failed"] is False
+    assert listed["instances"] == [{"instance": "main", "login_refused": True, "error": message}]

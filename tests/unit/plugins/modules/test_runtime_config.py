@@ -13,8 +13,10 @@ import json
 import os
 
 import pytest
+import redis
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.redisops.redis.plugins.module_utils import connection
 from ansible_collections.redisops.redis.plugins.modules import runtime_config
 
 INFO_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "info")
@@ -55,8 +57,8 @@ class FakeClient:
 
 
 def run(monkeypatch, capsys, client, **args):
-    monkeypatch.setattr(runtime_config, "login", lambda params: client if not isinstance(client, dict)
-                        else client[params["login_port"]])
+    monkeypatch.setattr(runtime_config, "login", lambda params, previous_passwords=(): client
+                        if not isinstance(client, dict) else client[params["login_port"]])
     with patch_module_args(args):
         with pytest.raises(SystemExit):
             runtime_config.main()
@@ -117,3 +119,63 @@ def test_several_instances_in_one_call_go_on_after_one_fails(monkeypatch, capsys
     assert old["commands"] == ["CONFIG SET masterauth ********", "SLAVEOF 127.0.0.1 6380"]
     assert clients[6382].executed[-1] == ("SLAVEOF", "127.0.0.1", "6380")
     assert "pw-4f1a" not in json.dumps(result)
+
+
+def test_the_single_instance_form_is_the_one_item_list(monkeypatch, capsys):
+    args = dict(role="replica", master_host="127.0.0.1", master_port=6380, config={"replica-read-only": "no"})
+    single = run(monkeypatch, capsys, FakeClient(REDIS_4_REPLICA, {"slave-read-only": "yes"}), **args)
+    listed = run(monkeypatch, capsys, FakeClient(REDIS_4_REPLICA, {"slave-read-only": "yes"}),
+                 instances=[dict(args, login_port=6379)])
+    [item] = listed["instances"]
+    assert {key: single[key] for key in item} == item
+    assert single["instance"] == "127.0.0.1:6379"
+
+
+def test_a_previous_password_logs_in_on_one_client_that_then_changes_requirepass(monkeypatch, capsys):
+    """The refused login's connection is closed; the accepted one reads and applies, no second client."""
+    opened = []
+
+    class Server(FakeClient):
+        def __init__(self, password):
+            super().__init__(VALKEY_REPLICA, {"requirepass": "old"})
+            self.password, self.closed = password, False
+            opened.append(self)
+
+        def ping(self):
+            if self.password != "old":
+                raise redis.AuthenticationError("invalid username-password pair or user is disabled.")
+            return True
+
+        def close(self):
+            self.closed = True
+
+        def acl_getuser(self, name):
+            return {"passwords": [], "flags": ["on"]}
+
+    monkeypatch.setattr(connection, "open_client", lambda params: Server(params["login_password"]))
+    with patch_module_args(dict(role="master", login_password="new", previous_passwords=["older", "old"],
+                                secret_config={"requirepass": "new"})):
+        with pytest.raises(SystemExit):
+            runtime_config.main()
+    result = json.loads(capsys.readouterr().out)
+    assert not result.get("failed"), result
+    assert [server.password for server in opened] == ["new", "older", "old"]
+    assert all(server.closed for server in opened)
+    assert ("CONFIG", "SET", "requirepass", "new") in opened[2].executed
+    assert not opened[0].executed and not opened[1].executed
+
+
+def test_a_refused_login_fails_with_the_one_message(monkeypatch, capsys):
+    class Refusing(FakeClient):
+        def ping(self):
+            raise redis.AuthenticationError("invalid username-password pair or user is disabled.")
+
+    monkeypatch.setattr(connection, "open_client", lambda params: Refusing(VALKEY_REPLICA, {}))
+    with patch_module_args(dict(role="master", login_port=6390, login_password="new", previous_passwords=["old"])):
+        with pytest.raises(SystemExit):
+            runtime_config.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True and result["commands"] == []
+    assert result["msg"] == ("127.0.0.1:6390 refused the login of user 'default' with login_password and the 1 "
+                             "previous_passwords: invalid username-password pair or user is disabled. Check login_user "
+                             "and login_password (and previous_passwords).")
