@@ -25,12 +25,14 @@ GROUP = {
 }
 
 
-def host_model(hostvars=None, host="localhost", defaults=None):
+def safe_view(hostvars=None, host="localhost", defaults=None):
     hostvars = hostvars or BED
-    play = model.play_model(hostvars, host, list(hostvars))
-    instances = model.instance_model(play, host, DIRS, defaults)
-    secrets = model.play_secrets(hostvars, host, list(hostvars))
-    return play, instances, model.with_secrets(instances, secrets[host])
+    return model.instance_model(model.play_model(hostvars, host, list(hostvars)), host, DIRS, defaults)
+
+
+def secret_view(hostvars=None, host="localhost"):
+    hostvars = hostvars or BED
+    return model.with_secrets(safe_view(hostvars, host), model.play_secrets(hostvars, host, list(hostvars))[host])
 
 
 def test_the_play_is_resolved_once_for_every_host_without_secrets():
@@ -52,7 +54,7 @@ def test_an_input_error_anywhere_fails_the_play_resolution():
 
 
 def test_the_play_model_keeps_the_retired_instances_apart():
-    play, instances, _ = host_model()
+    play, instances = model.play_model(BED, "localhost", list(BED)), safe_view()
     assert list(instances) == ["master", "replica"]
     retired = model.retired_model(play, "localhost", DIRS)
     assert list(retired) == ["old"]
@@ -62,7 +64,7 @@ def test_the_play_model_keeps_the_retired_instances_apart():
 
 
 def test_instances_are_keyed_by_name_with_their_paths():
-    _, instances, _ = host_model()
+    instances = safe_view()
     assert instances["replica"]["paths"] == {
         "main": "/etc/redis/redis-replica.conf", "live": "/etc/redis/redis-replica.live.conf",
         "previous": "/etc/redis/redis-replica.conf.previous", "data_dir": "/var/lib/redis/replica",
@@ -78,12 +80,12 @@ def test_instances_are_keyed_by_name_with_their_paths():
 ])
 def test_the_data_file_is_the_instances_dbfilename(config, data_file):
     hostvars = {"localhost": dict(BED["localhost"], redis_server_config=config)}
-    _, instances, _ = host_model(hostvars)
+    instances = safe_view(hostvars)
     assert instances["master"]["paths"]["data_file"] == "/var/lib/redis/master/" + data_file
 
 
 def test_the_role_default_dbfilename_is_used_when_config_does_not_set_one():
-    _, instances, _ = host_model(defaults={"dbfilename": "role.rdb", "appendonly": "no"})
+    instances = safe_view(defaults={"dbfilename": "role.rdb", "appendonly": "no"})
     assert instances["master"]["paths"]["data_file"] == "/var/lib/redis/master/role.rdb"
     assert instances["master"]["appendonly"] is False
 
@@ -92,13 +94,13 @@ def test_the_role_default_dbfilename_is_used_when_config_does_not_set_one():
                                                 ({"appendonly": '"yes"'}, True)])
 def test_appendonly_is_read_from_the_instances_directives(config, appendonly):
     hostvars = {"localhost": dict(BED["localhost"], redis_server_config=config)}
-    _, instances, _ = host_model(hostvars)
+    instances = safe_view(hostvars)
     assert instances["master"]["appendonly"] is appendonly
     assert model.aof_instances(instances) == (["master", "replica"] if appendonly else [])
 
 
 def test_the_safe_view_holds_no_secret_and_the_secret_view_joins_them_by_name():
-    _, instances, secret = host_model()
+    instances, secret = safe_view(), secret_view()
     assert "pw" not in [value for item in instances.values() for value in item["login"].values()]
     assert "password" not in instances["master"] and "login_password" not in instances["master"]["check"]
     assert secret["replica"]["login"] == {"instance": "replica", "login_host": "127.0.0.1", "login_port": 6479,
@@ -112,7 +114,7 @@ def test_the_safe_view_holds_no_secret_and_the_secret_view_joins_them_by_name():
 
 
 def test_the_check_item_of_each_instance():
-    _, instances, _ = host_model()
+    instances = safe_view()
     assert instances["replica"]["check"] == {
         "instance": "localhost:replica", "login_host": "127.0.0.1", "login_port": 6479, "role": "replica",
         "replicas": [], "min_replicas": 0, "log_file": "/var/log/redis/redis-replica.log",
@@ -122,13 +124,13 @@ def test_the_check_item_of_each_instance():
 
 
 def test_restart_policy_is_no_for_a_master_with_replicas():
-    _, instances, _ = host_model()
+    instances = safe_view()
     assert instances["master"]["restart_policy"] == "no"
     assert instances["replica"]["restart_policy"] == "on-failure"
 
 
 def test_live_items_gate_acl_settings_on_the_server():
-    _, _, secret = host_model(GROUP, "h2")
+    secret = secret_view(GROUP, "h2")
     with_acl = model.live_items(secret, acl=True)
     assert with_acl == [{"instance": "main", "login_host": "10.0.0.2", "login_port": 6379, "login_password": "pw2",
                          "role": "replica", "config": {"replica-read-only": True, "masteruser": "replicator"},
@@ -140,7 +142,7 @@ def test_live_items_gate_acl_settings_on_the_server():
 
 
 def test_read_items_ask_for_pending_restarts_and_client_writes_of_replicas():
-    _, _, secret = host_model()
+    secret = secret_view()
     items = model.read_items(secret)
     assert [(item["instance"], item["config_file"], item["count_client_writes"]) for item in items] == [
         ("master", "/etc/redis/redis-master.conf", False), ("replica", "/etc/redis/redis-replica.conf", True)]
@@ -148,7 +150,7 @@ def test_read_items_ask_for_pending_restarts_and_client_writes_of_replicas():
 
 def test_extra_directives_once():
     hostvars = {"localhost": dict(BED["localhost"], redis_server_config={"maxmemory": "1mb", "io-threads": "2"})}
-    _, instances, _ = host_model(hostvars)
+    instances = safe_view(hostvars)
     assert model.extra_directives(instances) == ["maxmemory", "io-threads"]
 
 
@@ -171,7 +173,7 @@ def test_the_reads_results_by_name():
 def test_unknown_directives_are_refused_naming_instance_and_server():
     hostvars = {"localhost": dict(BED["localhost"], redis_server_instances=[
         {"name": "master", "port": 6379}, {"name": "extra", "port": 1, "config": {"no-such": "1"}}])}
-    _, instances, _ = host_model(hostvars)
+    instances = safe_view(hostvars)
     found = model.guard_findings(instances, "localhost", read(master={
         "server": {"name": "redis", "version": "7.0.15"}, "replication": {"role": "master"},
         "unknown_directives": ["no-such"]}))
@@ -181,14 +183,14 @@ def test_unknown_directives_are_refused_naming_instance_and_server():
 
 
 def test_nothing_to_refuse_on_a_converged_host():
-    _, instances, _ = host_model()
+    instances = safe_view()
     result = read(master={"server": {}, "replication": {"role": "master"}},
                   replica={"server": {}, "replication": REPLICA_STATE, "promotion": {"holds_writes": False}})
     assert model.guard_findings(instances, "localhost", result) == []
 
 
 def test_a_promoted_replica_with_writes_is_refused():
-    _, instances, _ = host_model()
+    instances = safe_view()
     result = read(master={"replication": {"role": "master"}},
                   replica={"replication": {"role": "master", "connected_replicas": 0},
                            "promotion": {"holds_writes": True, "summary": "3 client write(s)"}})
@@ -200,7 +202,7 @@ def test_a_promoted_replica_with_writes_is_refused():
 
 
 def test_a_promoted_replica_is_compared_with_its_inventory_master_on_another_host():
-    _, instances, _ = host_model(GROUP, "h2")
+    instances = safe_view(GROUP, "h2")
     result = read(main={"replication": {"role": "master", "connected_replicas": 0, "master_replid2": "b" * 40,
                                         "second_repl_offset": 100},
                         "promotion": {"holds_writes": False, "summary": "no write"}})
@@ -212,7 +214,7 @@ def test_a_promoted_replica_is_compared_with_its_inventory_master_on_another_hos
 
 
 def test_a_failover_the_inventory_does_not_know_is_refused():
-    _, instances, _ = host_model()
+    instances = safe_view()
     record = {"master": {"label": "localhost:replica", "address": "127.0.0.1", "port": 6479},
               "inventory_changes": ["remove replicaof from localhost:replica"]}
     found = model.guard_findings(instances, "localhost", read(), record=record, record_path="/etc/redis/redis-failover.yml",
@@ -227,7 +229,7 @@ def test_a_failover_the_inventory_does_not_know_is_refused():
 
 def test_a_down_master_is_checked_against_its_custom_data_file():
     hostvars = {"localhost": dict(BED["localhost"], redis_server_config={"dbfilename": "custom.rdb"})}
-    _, instances, _ = host_model(hostvars)
+    instances = safe_view(hostvars)
     result = read(master={"error": "Connection refused"}, replica={"replication": REPLICA_STATE})
     assert model.down_master_files(instances, result) == [
         {"name": "master", "path": "/var/lib/redis/master/custom.rdb"}]
@@ -241,7 +243,7 @@ def test_a_down_master_is_checked_against_its_custom_data_file():
 
 def test_aof_paths_and_rdb_only():
     hostvars = {"localhost": dict(BED["localhost"], redis_server_config={"dbfilename": "custom.rdb"})}
-    _, instances, _ = host_model(hostvars)
+    instances = safe_view(hostvars)
     paths = model.aof_paths(instances, ["master", "unknown"])
     assert [(item["kind"], item["path"]) for item in paths] == [
         ("rdb", "/var/lib/redis/master/custom.rdb"), ("aof", "/var/lib/redis/master/appendonlydir"),
@@ -252,7 +254,7 @@ def test_aof_paths_and_rdb_only():
 
 
 def test_restart_instances_by_path_not_position():
-    _, instances, _ = host_model()
+    instances = safe_view()
     written = {"files": [{"path": "/etc/redis/redis-replica.conf", "restart": True},
                          {"path": "/etc/redis/redis-master.live.conf", "restart": False},
                          {"path": "/etc/redis/redis-master.conf", "restart": False}]}
@@ -265,7 +267,7 @@ def test_restart_instances_by_path_not_position():
 
 
 def test_layout_lists_directories_and_files_by_instance():
-    _, _, secret = host_model()
+    secret = secret_view()
     rendered = {"master": {"main": "M", "live": "ML"}, "replica": {"main": "R", "live": "RL"}}
     result = model.layout(secret, rendered, [{"path": "/etc/redis", "owner": "root"}], "redis", "redis",
                           tls_files=[{"path": "/etc/redis/tls/ca.crt", "content": "CA"}], tls_dir="/etc/redis/tls")
@@ -281,7 +283,7 @@ def test_layout_lists_directories_and_files_by_instance():
 
 
 def test_drift_per_instance():
-    _, instances, _ = host_model()
+    instances = safe_view()
     file_drift = {"files": [{"path": "/etc/redis/redis-replica.conf", "changed": True, "restart": True},
                             {"path": "/etc/redis/redis-master.live.conf", "changed": False}]}
     pending = {"master": [{"directive": "maxmemory", "file": "64mb", "running": "0"}]}
@@ -296,7 +298,7 @@ def test_drift_per_instance():
 
 
 def test_verify_rows():
-    _, instances, _ = host_model()
+    instances = safe_view()
     outcome = {"instances": [
         {"instance": "localhost:replica", "state": {"role": "replica", "master_host": "127.0.0.1", "master_port": 6379,
                                                     "master_link_status": "up"}},
@@ -337,7 +339,7 @@ def test_the_filters_read_only_the_hosts_the_guard_needs_and_report_input_errors
     from ansible_collections.redisops.redis.plugins.filter.server_model import FilterModule
 
     filters = FilterModule().filters()
-    _, instances, _ = host_model(GROUP, "h2")
+    instances = safe_view(GROUP, "h2")
     hostvars = CountingHostvars(h1={"__redis_server_guard_info": {"instances": []}}, h3={}, h4={})
     converged = read(main={"replication": REPLICA_STATE})
     assert filters["guard_findings"](instances, "h2", converged, hostvars) == []
