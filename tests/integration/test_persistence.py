@@ -120,13 +120,17 @@ def test_an_upgrade_from_appendonly_no_keeps_every_key():
         bed.stop_all()
 
 
-def test_a_stopped_instance_with_only_an_rdb_file_is_refused_then_upgraded_once_started():
-    """Stopped cleanly under the old default, an instance holds its data in dump.rdb only: started
+# The data file is the instance's dbfilename: with custom.rdb the role once looked for dump.rdb,
+# found none, and the master started empty.
+@pytest.mark.parametrize("config", [{}, {"dbfilename": "custom.rdb"}], ids=["dump.rdb", "custom-dbfilename"])
+def test_a_stopped_instance_with_only_an_rdb_file_is_refused_then_upgraded_once_started(config):
+    """Stopped cleanly under the old default, an instance holds its data in its RDB file only: started
     with appendonly yes it would start empty. The run refuses before any change, naming it; started
     with its old file (a run with the old setting), the next run with the new default keeps every key."""
     bed = Bed(prefix="redisops-aof-stopped-")
     try:
-        old = bed.variant("old-default", redis_server_config={"appendonly": "no"})
+        old = bed.variant("old-default", redis_server_config=dict(config, appendonly="no"))
+        new = bed.variant("new-default", redis_server_config=config)
         proc = bed.site(inventory=old)
         assert proc.returncode == 0, show(proc)
         master = bed.client(bed.master_port)
@@ -137,11 +141,12 @@ def test_a_stopped_instance_with_only_an_rdb_file_is_refused_then_upgraded_once_
             pid = int(handle.read().strip())
         os.kill(pid, signal.SIGTERM)  # a clean stop: dump.rdb holds every key, at the replica's offset
         wait_until(lambda: not os.path.exists("/proc/%d" % pid), what="the master to save and exit")
+        assert os.path.exists(bed.path("data", "master", config.get("dbfilename", "dump.rdb")))
         conf = bed.path("etc", "redis-master.conf")
         with open(conf) as handle:
             before = handle.read()
 
-        proc = bed.site()
+        proc = bed.site(inventory=new)
 
         assert proc.returncode != 0, show(proc)
         assert "Instance(s) master of host 'localhost' are not running and hold their data in an RDB file" in proc.stdout
@@ -151,7 +156,7 @@ def test_a_stopped_instance_with_only_an_rdb_file_is_refused_then_upgraded_once_
 
         proc = bed.site(inventory=old)  # the fix: start it as it is
         assert proc.returncode == 0, show(proc)
-        proc = bed.site()
+        proc = bed.site(inventory=new)
         assert proc.returncode == 0, show(proc)
         for port in bed.master_port, bed.replica_port:
             assert bed.client(port).config_get("appendonly")["appendonly"] == "yes"
