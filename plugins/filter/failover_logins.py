@@ -18,7 +18,7 @@ description:
   - The target is reached as its own host reaches it (the module runs there); the old master and the
     replicas at their address and port in the play (how the target's host reaches them). Each is named
     C(HOST:INSTANCE).
-  - The result holds passwords: use it only in tasks with C(no_log).
+  - The result holds passwords; use it only in tasks with C(no_log).
   - Fails, naming the instance, when a host of the plan has no logins (its topology was not resolved).
 positional: logins
 options:

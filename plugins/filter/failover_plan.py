@@ -99,7 +99,7 @@ _value:
     replicaof:
       description:
         - The new topology of the group, C(HOST:INSTANCE) to the label of the new master, V(null) for the new
-          master: the C(redis_server_replicaof) argument of the C(apply) entry point of the role
+          master; the C(redis_server_replicaof) argument of the C(apply) entry point of the role
           C(redisops.redis.server), which writes the files and live settings for it.
       type: dict
       sample: {"redis-2:main": null, "redis-1:main": "redis-2:main", "redis-3:main": "redis-2:main"}

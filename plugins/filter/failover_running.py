@@ -16,7 +16,7 @@ description:
     P(redisops.redis.failover_plan#filter), and returns those of the failover's group that run, each
     expecting as replicas only the instances that run.
   - An instance that did not answer (the dead master of an unplanned failover, a replica that is down)
-    is left out: its files make it a replica of the new master when it starts.
+    is left out; its files make it a replica of the new master when it starts.
 positional: plan, host
 options:
   _input:

@@ -80,8 +80,8 @@ options:
     default: present
   replicaof:
     description:
-      - A replication topology to resolve instead of the inventory's, for the instances it names:
-        C(HOST:INSTANCE) to the C(replicaof) that instance gets (in any of its input forms), or V(null) to
+      - A replication topology to resolve instead of the inventory's, for the instances it names
+        (C(HOST:INSTANCE)), to the C(replicaof) that instance gets (in any of its input forms), or V(null) to
         make it a master. The other instances keep their inventory C(replicaof), and everything that
         follows from it (C(masterauth) from the new master, C(replicas) lists) is resolved as usual.
       - Used by the C(apply) entry point of the C(redisops.redis.server) role (C(redis_server_replicaof)),
