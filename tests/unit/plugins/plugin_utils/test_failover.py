@@ -66,8 +66,8 @@ def test_plan_on_one_host():
     assert plan["replicaof"] == {"localhost:replica1": None, "localhost:master": "localhost:replica1",
                                  "localhost:replica2": "localhost:replica1"}
     new_master = [item for item in applied(BED, plan)["localhost"] if item["name"] == "replica1"][0]
-    assert [(item["port"], item["instance"]) for item in new_master["replicas"]] == [(7000, "master"),
-                                                                                   (7002, "replica2")]
+    ports = [(item["port"], item["instance"]) for item in new_master["replicas"]]
+    assert ports == [(7000, "master"), (7002, "replica2")]
     for name in ("master", "replica2"):
         assert by_name[name]["role"] == "replica"
         assert by_name[name]["replicaof"] == {"host": "127.0.0.1", "port": 7001}

@@ -55,8 +55,8 @@ def test_the_new_master_lists_every_instance_that_follows_it():
     resolved = server_instances(INVENTORY, "redis-2", HOSTS, replicaof=AFTER_FAILOVER)[0]
     assert resolved["role"] == "master" and resolved["replicaof"] is None and resolved["master"] is None
     assert resolved["masterauth"] == ""
-    assert [(item["inventory_host"], item["port"]) for item in resolved["replicas"]] == [("redis-1", 6379),
-                                                                                       ("redis-3", 6379)]
+    replicas = [(item["inventory_host"], item["port"]) for item in resolved["replicas"]]
+    assert replicas == [("redis-1", 6379), ("redis-3", 6379)]
 
 
 def test_instances_the_override_does_not_name_keep_the_inventory_topology():
