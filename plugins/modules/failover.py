@@ -62,7 +62,7 @@ options:
   master:
     description:
       - The current master of the target, as the module reaches it, in the form of an item of the
-        O(instances) option of the collection's other modules.
+        C(instances) option of the collection's other modules.
     type: dict
     required: true
     suboptions:
