@@ -42,9 +42,9 @@ options:
     default: false
   probes:
     description:
-      - With O(unplanned), inventory host name to the results of P(redisops.redis.replication_info#module)
+      - With O(unplanned), inventory host name to the results of M(redisops.redis.replication_info)
         with C(instances) for its instances (C(instance) and C(replication), or C(error) when it did not
-        answer). A host missing here did not answer at all.
+        answer), or to the registered result of that module itself. A host missing here did not answer at all.
     type: dict
     default: {}
 seealso:
@@ -60,14 +60,14 @@ EXAMPLES = r"""
   vars:
     instances: >-
       {{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all
-         | map('extract', hostvars, '__redis_server_public_instances'))) }}
+         | map('extract', hostvars, '__redis_server_instances'))) }}
 
 - name: Plan the replacement of a master that is down by its most up-to-date replica
   ansible.builtin.set_fact:
     failover: "{{ none | redisops.redis.failover_plan(instances, unplanned=true, probes=probes) }}"
   vars:
-    instances: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, '__redis_server_public_instances'))) }}"
-    probes: "{{ {inventory_hostname: probe.instances} }}"
+    instances: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars, '__redis_server_instances'))) }}"
+    probes: "{{ dict(ansible_play_hosts_all | zip(ansible_play_hosts_all | map('extract', hostvars) | map(attribute='probe', default={}))) }}"
 """
 
 RETURN = r"""
@@ -93,10 +93,16 @@ _value:
     hosts:
       description:
         - Per inventory host, the instances of the group on it, each with C(name), C(label), C(index), its new
-          C(role), C(replicaof) (C({host, port}) of the new master, for a replica), C(replicas) (for the
-          new master, as it lists them, the running ones), C(replica_read_only) and C(running) (whether it
+          C(role), C(replicaof) (C({host, port}) of the new master, for a replica) and C(running) (whether it
           answered; always V(true) in the planned mode).
       type: dict
+    replicaof:
+      description:
+        - The new topology of the group, C(HOST:INSTANCE) to the label of the new master, V(null) for the new
+          master; the C(redis_server_replicaof) argument of the C(apply) entry point of the role
+          C(redisops.redis.server), which writes the files and live settings for it.
+      type: dict
+      sample: {"redis-2:main": null, "redis-1:main": "redis-2:main", "redis-3:main": "redis-2:main"}
     unreached:
       description: The old master's other replicas that did not answer (unplanned mode); their files are written.
       type: list
@@ -123,6 +129,8 @@ _value:
         - "host 'redis-1', instance 'main': add replicaof: 'redis-2:main' (it is a replica of the new master now)"
 """
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.redisops.redis.plugins.plugin_utils.failover import (
@@ -133,6 +141,9 @@ from ansible_collections.redisops.redis.plugins.plugin_utils.failover import (
 
 
 def failover_plan_filter(target, instances, unplanned=False, probes=None):
+    # A host's instances as the role's model gives them (keyed by name) or as a list.
+    instances = {host: list(items.values()) if isinstance(items, Mapping) else items
+                 for host, items in (instances or {}).items()}
     try:
         if unplanned:
             return unplanned_failover_plan(target, instances, probes or {})

@@ -78,6 +78,15 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  replicaof:
+    description:
+      - A replication topology to resolve instead of the inventory's, for the instances it names
+        (C(HOST:INSTANCE)), to the C(replicaof) that instance gets (in any of its input forms), or V(null) to
+        make it a master. The other instances keep their inventory C(replicaof), and everything that
+        follows from it (C(masterauth) from the new master, C(replicas) lists) is resolved as usual.
+      - Used by the C(apply) entry point of the C(redisops.redis.server) role (C(redis_server_replicaof)),
+        after M(redisops.redis.failover) changed the topology.
+    type: dict
 seealso:
   - plugin: redisops.redis.conf_quote
     plugin_type: filter
@@ -170,12 +179,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import TopologyError, server_instances
 
 
-def server_instances_filter(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present"):
+def server_instances_filter(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present",
+                            replicaof=None):
     if state not in ("present", "absent"):
         raise AnsibleFilterError("server_instances: state must be present or absent, not %r" % (state,))
     try:
         return server_instances(hostvars, host, play_hosts, defaults=defaults, current=current, secrets=secrets,
-                                state=state)
+                                state=state, replicaof=replicaof)
     except TopologyError as exc:
         raise AnsibleFilterError(str(exc)) from None
 

@@ -51,6 +51,7 @@ class FilterModule:
             "instance_secrets": instance_secrets,
             "live_items": model.live_items,
             "read_items": model.read_items,
+            "instance_logins": model.instance_logins,
             "extra_directives": model.extra_directives,
             "guard_findings": guard_findings,
             "down_master_files": model.down_master_files,

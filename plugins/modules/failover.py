@@ -61,54 +61,65 @@ options:
     type: str
   master:
     description:
-      - The current master of the target, as the module reaches it.
+      - The current master of the target, as the module reaches it, in the form of an item of the
+        C(instances) option of the collection's other modules.
     type: dict
     required: true
     suboptions:
-      name:
+      instance:
         description: Name of the instance in messages and results. Defaults to V(HOST:PORT).
         type: str
-      host:
+        aliases: [name]
+      login_host:
         description:
           - Address of the master. Also what the target's C(master_host) must be (or resolve to).
         type: str
         required: true
-      port:
+        aliases: [host]
+      login_port:
         description: Port of the master.
         type: int
         required: true
-      user:
+        aliases: [port]
+      login_user:
         description: ACL user to log in as. Defaults to O(login_user).
         type: str
-      password:
+        aliases: [user]
+      login_password:
         description: Password to log in with. Defaults to O(login_password).
         type: str
+        aliases: [password]
   replicas:
     description:
-      - The master's other replicas, pointed at the target after its promotion.
+      - The master's other replicas, pointed at the target after its promotion, with the keys of O(master).
       - Replicas of the old master not listed here stay replicas of it (which becomes a replica of
         the target). Nothing is lost, but they replicate through it.
     type: list
     elements: dict
     default: []
     suboptions:
-      name:
+      instance:
         description: Name of the instance in messages and results. Defaults to V(HOST:PORT).
         type: str
-      host:
+        aliases: [name]
+      login_host:
         description: Address of the replica.
         type: str
         required: true
-      port:
+        aliases: [host]
+      login_port:
         description: Port of the replica.
         type: int
         required: true
-      user:
+        aliases: [port]
+      login_user:
         description: ACL user to log in as. Defaults to O(login_user).
         type: str
-      password:
+        aliases: [user]
+      login_password:
         description: Password to log in with. Defaults to O(login_password).
         type: str
+        aliases: [password]
   advertise_address:
     description:
       - Address the old master and the other replicas use to reach the target (the role's
@@ -158,6 +169,8 @@ notes:
   - The connecting user needs C(INFO), C(CONFIG), C(CLIENT) and C(REPLICAOF) (C(SLAVEOF) before Redis 5)
     on every instance.
   - The promoted instance's C(masterauth) and C(masteruser), used for its old master, are cleared.
+  - The keys of O(master) and O(replicas) were C(name), C(host), C(port), C(user) and C(password) before;
+    those names are deprecated aliases, to be removed in 1.0.0.
 seealso:
   - module: redisops.redis.replication_check
   - module: redisops.redis.runtime_config
@@ -171,13 +184,13 @@ EXAMPLES = r"""
     login_port: 6379
     login_password: "{{ redis_password }}"
     master:
-      name: redis-1
-      host: 10.0.0.11
-      port: 6379
+      instance: redis-1
+      login_host: 10.0.0.11
+      login_port: 6379
     replicas:
-      - name: redis-3
-        host: 10.0.0.13
-        port: 6379
+      - instance: redis-3
+        login_host: 10.0.0.13
+        login_port: 6379
   register: promotion
 
 - name: Show what happened
@@ -197,8 +210,8 @@ EXAMPLES = r"""
     login_host: 10.0.0.12
     login_password: "{{ redis_password }}"
     master:
-      host: 10.0.0.11
-      port: 6379
+      login_host: 10.0.0.11
+      login_port: 6379
   check_mode: true
   register: plan
 
@@ -209,13 +222,13 @@ EXAMPLES = r"""
     login_host: 10.0.0.12
     login_password: "{{ redis_password }}"
     master:
-      name: redis-1
-      host: 10.0.0.11
-      port: 6379
+      instance: redis-1
+      login_host: 10.0.0.11
+      login_port: 6379
     replicas:
-      - name: redis-3
-        host: 10.0.0.13
-        port: 6379
+      - instance: redis-3
+        login_host: 10.0.0.13
+        login_port: 6379
 
 - name: Report the plan
   ansible.builtin.assert:
@@ -325,12 +338,19 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
     server_identity,
 )
 
+
+def _deprecated(*names):
+    return [dict(name=name, version="1.0.0", collection_name="redisops.redis") for name in names]
+
+
+# An item of the instances option of the collection's other modules, address and port required:
+# the target replicates from that address. The old names are deprecated aliases.
 MEMBER_SPEC = dict(
-    name=dict(type="str"),
-    host=dict(type="str", required=True),
-    port=dict(type="int", required=True),
-    user=dict(type="str"),
-    password=dict(type="str", no_log=True),
+    instance=dict(type="str", aliases=["name"], deprecated_aliases=_deprecated("name")),
+    login_host=dict(type="str", required=True, aliases=["host"], deprecated_aliases=_deprecated("host")),
+    login_port=dict(type="int", required=True, aliases=["port"], deprecated_aliases=_deprecated("port")),
+    login_user=dict(type="str", aliases=["user"], deprecated_aliases=_deprecated("user")),
+    login_password=dict(type="str", no_log=True, aliases=["password"], deprecated_aliases=_deprecated("password")),
 )
 # Polling interval while waiting for the target to reach the old master's offset.
 POLL_SECONDS = 0.005
@@ -391,9 +411,10 @@ def shown(member, command):
 
 def member_params(module, spec):
     """Connection options for one member: its address and login, the module's for the rest."""
-    return dict(module.params, login_host=spec["host"], login_port=spec["port"], login_unix_socket=None,
-                login_user=spec["user"] if spec["user"] is not None else module.params["login_user"],
-                login_password=spec["password"] if spec["password"] is not None else module.params["login_password"])
+    return dict(module.params, login_host=spec["login_host"], login_port=spec["login_port"], login_unix_socket=None,
+                login_user=spec["login_user"] if spec["login_user"] is not None else module.params["login_user"],
+                login_password=spec["login_password"] if spec["login_password"] is not None
+                else module.params["login_password"])
 
 
 def follow_target(module, member, target):
@@ -583,11 +604,11 @@ def main():
                     params["advertise_port"] or params["login_port"])
     master_params = member_params(module, params["master"])
     down = unreachable(module, master_params) if params["unplanned"] else None
-    master = None if down else Member(module, params["master"]["name"], master_params,
-                                      params["master"]["host"], params["master"]["port"])
-    master_node = Node(params["master"]["name"] or endpoint(master_params), params["master"]["host"],
-                       params["master"]["port"], None)
-    others = [Member(module, spec["name"], member_params(module, spec), spec["host"], spec["port"])
+    master = None if down else Member(module, params["master"]["instance"], master_params,
+                                      params["master"]["login_host"], params["master"]["login_port"])
+    master_node = Node(params["master"]["instance"] or endpoint(master_params), params["master"]["login_host"],
+                       params["master"]["login_port"], None)
+    others = [Member(module, spec["instance"], member_params(module, spec), spec["login_host"], spec["login_port"])
               for spec in params["replicas"]]
     running = [member for member in [target, master] + others if member is not None]
     for member in running:

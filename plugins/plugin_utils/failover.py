@@ -33,24 +33,6 @@ def _label(host, instance):
     return "%s:%s" % (host, instance["name"])
 
 
-def _announced(config, names):
-    """The first argument of the first announce directive set in config, or None."""
-    for name in names:
-        value = config.get(name)
-        if isinstance(value, str) and value.strip():
-            return value.split()[0].strip('"\'')
-    return None
-
-
-def replica_entry(host, instance):
-    """How a master lists instance among its replicas: its announce address/port, else its own."""
-    config = instance.get("config") or {}
-    address = _announced(config, ("replica-announce-ip", "slave-announce-ip")) or instance["advertise_address"]
-    port = _announced(config, ("replica-announce-port", "slave-announce-port"))
-    port = int(port) if port and port.isdigit() and int(port) else instance["port"]
-    return {"host": address, "port": port, "inventory_host": host, "instance": instance["name"]}
-
-
 def _member(host, index, instance):
     return {
         "inventory_host": host,
@@ -136,9 +118,11 @@ def failover_plan(target, instances, running=None):
     and their entries in hosts have running false: their files are written, nothing is asked of them.
     Returns a dict: target, master (old), replicas (the old master's other replicas), each with
     inventory_host, instance, index, label, address, port, login_host; hosts: {inventory host:
-    [{name, label, index, role, replicaof, replicas, replica_read_only, running}]} the new role of each of its instances in the group
-    (replicaof {host, port} for a replica, replicas [{host, port}] for the new master);
-    inventory: the changes to make to redis_server_instances, one line each.
+    [{name, label, index, role, replicaof, running}]} the new role of each of its instances in the
+    group (replicaof {host, port} for a replica); replicaof: {label: the new master's label, or None
+    for the new master} for every instance of the group, the topology the role's apply entry point
+    resolves (redis_server_replicaof); inventory: the changes to make to redis_server_instances,
+    one line each.
     Raises FailoverPlanError, naming redis_failover_target and the fix, when target cannot be promoted.
     """
     if not isinstance(instances, Mapping):
@@ -187,12 +171,9 @@ def failover_plan(target, instances, running=None):
     new_master = _member(host, index, instance)
     old_master = _member(master_host, master_index, master)
     follow = {"host": new_master["address"], "port": new_master["port"]}
-    new_replicas = [dict(host=entry["host"], port=entry["port"]) for entry in instance.get("replicas") or []]
-    new_replicas += [{key: value for key, value in replica_entry(member_host, member).items() if key in ("host", "port")}
-                     for member_host, member_index, member in [(master_host, master_index, master)] + siblings
-                     if answers(member_host, member)]
 
     hosts = {}
+    replicaof = {}
 
     def add(member_host, member_index, member, role):
         hosts.setdefault(member_host, []).append({
@@ -201,10 +182,9 @@ def failover_plan(target, instances, running=None):
             "index": member_index,
             "role": role,
             "replicaof": follow if role == "replica" else None,
-            "replicas": new_replicas if role == "master" else [],
-            "replica_read_only": member["replica_read_only"],
             "running": answers(member_host, member),
         })
+        replicaof[_label(member_host, member)] = label if role == "replica" else None
 
     add(host, index, instance, "master")
     add(master_host, master_index, master, "replica")
@@ -226,14 +206,18 @@ def failover_plan(target, instances, running=None):
         "unreached": [_label(member_host, member) for member_host, member_index, member in siblings
                       if not answers(member_host, member)],
         "hosts": hosts,
+        "replicaof": replicaof,
         "inventory": inventory,
     }
 
 
 def _states(probes):
-    """{label: replication state} of the instances that answered, from {host: [replication_info result]}."""
+    """{label: replication state} of the instances that answered, from {host: [replication_info result]}
+    (or {host: the registered result of replication_info with instances})."""
     states = {}
     for host, results in (probes or {}).items():
+        if isinstance(results, Mapping):  # the registered result of replication_info itself
+            results = results.get("instances")
         for result in results or []:
             if isinstance(result, Mapping) and isinstance(result.get("replication"), Mapping):
                 states["%s:%s" % (host, result.get("instance"))] = result["replication"]
@@ -340,3 +324,58 @@ def unplanned_failover_plan(target, instances, probes, resolve=resolve_host):
     plan["down"] = [member["label"] for member in [master] + members if member["label"] not in labels]
     plan["offsets"] = {member["label"]: held_offset(states[member["label"]]) for member in running}
     return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# after the plan: how the failover module logs in, and what the role's verify checks
+# ---------------------------------------------------------------------------------------------
+
+def _login(member, logins, remote):
+    """The item of the failover module for a member of the plan, from the role's login of it.
+
+    remote: the module reaches the instance from the target's host, at the address the others use.
+    """
+    found = (logins.get(member["inventory_host"]) or {}).get(member["instance"])
+    if not isinstance(found, Mapping):
+        raise FailoverPlanError("no login for %s: the role's topology of host '%s' was not resolved (unreachable?). "
+                                "Nothing was changed." % (member["label"], member["inventory_host"]))
+    item = dict(found, instance=member["label"])
+    if remote:
+        item.update(login_host=member["address"], login_port=member["port"])
+    return item
+
+
+def failover_logins(plan, logins):
+    """The instances of the failover module for the plan: {target, master, replicas}.
+
+    logins: {inventory host: {instance name: the role's login of it (instance, login_host, login_port,
+    login_user, login_password)}}. Joined by name. The target is reached as its own host reaches it
+    (the module runs there), the others at their address and port; each is named HOST:INSTANCE.
+    """
+    return {
+        "target": _login(plan["target"], logins, remote=False),
+        "master": _login(plan["master"], logins, remote=True),
+        "replicas": [_login(member, logins, remote=True) for member in plan["replicas"]],
+    }
+
+
+def _replica_label(entry):
+    return "%s:%s" % (entry.get("inventory_host"), entry.get("instance"))
+
+
+def failover_running(instances, plan, host):
+    """The resolved instances of host (in the new topology) to check after the failover.
+
+    The instances of the plan's group on host that run, and in each one's replicas only those that
+    run: an instance that did not answer (unplanned mode) is left down, its files written.
+    """
+    members = {item["name"]: item for item in (plan.get("hosts") or {}).get(host) or []}
+    down = {item["label"] for items in (plan.get("hosts") or {}).values() for item in items if not item["running"]}
+    result = []
+    for instance in instances or []:
+        member = members.get(instance["name"])
+        if member is None or not member["running"]:
+            continue
+        replicas = [entry for entry in instance.get("replicas") or [] if _replica_label(entry) not in down]
+        result.append(dict(instance, replicas=replicas))
+    return result

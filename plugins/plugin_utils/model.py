@@ -206,6 +206,12 @@ def live_items(instances, server):
     return items
 
 
+def instance_logins(instances):
+    """{instance name: its login item} (instance, login_host, login_port and, in the view with
+    secrets, login_password): how the collection's modules log in to each instance."""
+    return {name: dict(item["login"]) for name, item in instances.items()}
+
+
 def read_items(instances):
     """The items of the one replication_info call of a run (tasks/running.yml), one per instance:
     its login, its main file (pending restarts) and, for a replica of the inventory, the count

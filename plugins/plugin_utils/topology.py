@@ -440,6 +440,8 @@ class _Instance:
         self.valid_link = True
         self.state = "present"
         self.data = "keep"
+        self.link = raw.get("replicaof")  # the replicaof to resolve: the inventory's, or an override's
+        self.overridden = False
 
     @property
     def retired(self):
@@ -726,7 +728,7 @@ def _match_address(instance, address, port, hosts):
 def _resolve_links(hosts, hostvars, errors):
     for host in hosts.values():
         for instance in host.instances:
-            value = instance.raw.get("replicaof")
+            value = instance.link
             if value in (None, "") or instance.retired:
                 continue
             target, replicaof = _parse_replicaof(instance, value, hosts, hostvars, errors)
@@ -774,8 +776,8 @@ def _finish(hosts, errors):
             if instance.retired:
                 continue
             raw = instance.raw
-            if instance.replicaof is None and raw.get("replicaof") in (None, ""):
-                if raw.get("replica_read_only") is not None:
+            if instance.replicaof is None and instance.link in (None, ""):
+                if raw.get("replica_read_only") is not None and not instance.overridden:
                     errors.add(instance.where("replica_read_only"), "set on a master (the instance has no replicaof)",
                                "remove replica_read_only, or add replicaof to make it a replica")
                 instance.replica_read_only = host.settings["redis_server_replica_read_only"]
@@ -970,15 +972,45 @@ def _replica_entry(replica):
     return {"host": address, "port": port, "inventory_host": replica.host, "instance": replica.name}
 
 
-def resolve_play(hostvars, play_hosts, defaults=None):
+def resolve_play(hostvars, play_hosts, defaults=None, replicaof=None):
     """Resolve every host of the play: {host name: [resolved instance, ...]} (with secrets).
 
     Raises TopologyError listing every problem found.
     """
-    return _resolve(hostvars, play_hosts, defaults, None, None, True)
+    return _resolve(hostvars, play_hosts, defaults, None, None, True, replicaof=replicaof)
 
 
-def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state="present"):
+# ---------------------------------------------------------------------------------------------
+# a topology given instead of the inventory's (the role's apply entry point, after a failover)
+# ---------------------------------------------------------------------------------------------
+
+OVERRIDE_VARIABLE = "redis_server_replicaof"
+
+
+def _override(hosts, replicaof, errors):
+    """Give the instances that replicaof names ("HOST:INSTANCE" -> replicaof value, None for a master)
+    that replicaof instead of the inventory's; the rest of the resolution is the same."""
+    if replicaof is None:
+        return
+    example = "{'HOST:INSTANCE': 'HOST:MASTER_INSTANCE'} (null for an instance that is a master)"
+    if not isinstance(replicaof, Mapping):
+        errors.add(OVERRIDE_VARIABLE, "must be a mapping of instance to replicaof, not %s" % type(replicaof).__name__,
+                   "write it as %s" % example)
+        return
+    for label, value in replicaof.items():
+        label = _text(label)
+        host_name, sep, name = label.rpartition(":")
+        host = hosts.get(host_name) if sep else None
+        matches = [item for item in host.instances if item.name == name and not item.retired] if host else []
+        if not matches:
+            errors.add("%s[%r]" % (OVERRIDE_VARIABLE, label), "names no instance of the play",
+                       "name each instance as HOST:INSTANCE, an inventory host of the play and one of its instances")
+            continue
+        matches[0].link = plain(value)
+        matches[0].overridden = True
+
+
+def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state="present", replicaof=None):
     defaults = dict(defaults or {})
     errors = _Errors()
     names = []
@@ -994,6 +1026,7 @@ def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state=
             instance.advertise_address = host.advertise_address
             _check_instance_keys(instance, host, errors)
         _check_names_and_ports(host, errors)
+    _override(hosts, replicaof, errors)
     _resolve_links(hosts, hostvars, errors)
     _check_cycles(hosts, errors)
     _finish(hosts, errors)
@@ -1009,7 +1042,8 @@ def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state=
             for name, host in hosts.items()}
 
 
-def server_instances(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present"):
+def server_instances(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present",
+                     replicaof=None):
     """The resolved instances of one host, after validating the whole play.
 
     hostvars: mapping host name -> that host's variables (Ansible's ``hostvars``).
@@ -1021,6 +1055,8 @@ def server_instances(hostvars, host, play_hosts, defaults=None, current=None, se
     secrets: False leaves out password and masterauth (for loops whose items are displayed).
     state: "present" returns the instances the host runs; "absent" those it retires (state: absent),
         as {name, port, login_host, advertise_address, data}.
+    replicaof: optional, {"HOST:INSTANCE": replicaof value, or None for a master}: the topology to
+        resolve instead of the inventory's for those instances (the role's apply entry point).
     """
-    resolved = _resolve(hostvars, play_hosts, defaults, _text(host), current, secrets, state)
+    resolved = _resolve(hostvars, play_hosts, defaults, _text(host), current, secrets, state, replicaof)
     return resolved[_text(host)]

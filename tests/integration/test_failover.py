@@ -265,6 +265,25 @@ def test_the_new_topology_is_recorded(bed, promoted):
     assert oct(os.stat(bed.path("etc", "redis-failover.yml")).st_mode & 0o777) == oct(0o640)
 
 
+def config_files(bed):
+    """Every file the role writes in redis_server_conf_dir (main and live file of each instance)."""
+    return {name: read(bed, "etc", name) for name in sorted(os.listdir(bed.path("etc")))
+            if name.startswith("redis-") and name.endswith(".conf")}
+
+
+def test_the_files_are_byte_for_byte_those_the_role_writes_for_the_new_topology(bed, promoted):
+    """failover.yml writes no file of its own (no line edits): the role, run by site.yml with the
+    inventory updated as the playbook says, would change nothing, neither a file nor a live setting."""
+    files = config_files(bed)
+    assert set(files) == {"redis-%s%s.conf" % (name, kind) for name in bed.ports for kind in ("", ".live")}
+    updated = bed.variant("updated-replica1", instances=updated_instances(bed, "replica1"))
+    proc = bed.site("--check", "--diff", inventory=updated)
+    assert proc.returncode == 0, show(proc)
+    assert recap(proc)[1] == 0, show(proc)
+    assert not leaked(proc), leaked(proc)
+    assert config_files(bed) == files
+
+
 # -------------------------------------------------------------------------------------------------
 # After the promotion
 # -------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ rarely take: a replica that does not catch up, servers before 6.2, a refused pro
 from __future__ import annotations
 
 import pytest
+from ansible.module_utils.common import arg_spec
 import redis
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
@@ -101,8 +102,8 @@ def crashed(catch_up=True):
 
 ARGS = dict(
     instance="t", login_port=7001, login_password=SECRET, pause_timeout=2,
-    master=dict(name="m", host="127.0.0.1", port=7000),
-    replicas=[dict(name="s", host="127.0.0.1", port=7002)],
+    master=dict(instance="m", login_host="127.0.0.1", login_port=7000),
+    replicas=[dict(instance="s", login_host="127.0.0.1", login_port=7002)],
 )
 
 
@@ -148,6 +149,19 @@ def test_promotion_pauses_promotes_demotes_resumes_then_re_points(run):
     assert result["commands"][2] == "m - CONFIG SET masterauth ********"
     assert SECRET not in repr(result)
     assert result["after"] == {"t": "master", "m": "replica of 127.0.0.1:7001", "s": "replica of 127.0.0.1:7001"}
+
+
+def test_the_old_member_names_still_work_and_are_deprecated(run, monkeypatch):
+    recorded = []
+    monkeypatch.setattr(arg_spec, "deprecate", lambda msg, **kwargs: recorded.append(msg))
+    servers, log = group()
+    result = run(servers, master=dict(name="m", host="127.0.0.1", port=7000),
+                 replicas=[dict(name="s", host="127.0.0.1", port=7002, password=SECRET)])
+    assert not result["failed"], result
+    assert result["after"] == {"t": "master", "m": "replica of 127.0.0.1:7001", "s": "replica of 127.0.0.1:7001"}
+    deprecated = " ".join(recorded)
+    for name in ("master.name", "master.host", "master.port", "replicas[0].password"):
+        assert "Alias '%s' is deprecated" % name in deprecated, deprecated
 
 
 def test_a_second_run_changes_nothing(run):

@@ -12,7 +12,9 @@ import pytest
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info, replication_state
 from ansible_collections.redisops.redis.plugins.plugin_utils.failover import (
     FailoverPlanError,
+    failover_logins,
     failover_plan,
+    failover_running,
     promotable,
     unplanned_failover_plan,
 )
@@ -41,8 +43,14 @@ GROUP = {
 }
 
 
-def resolved(hostvars):
-    return {host: server_instances(hostvars, host, list(hostvars), secrets=False) for host in hostvars}
+def resolved(hostvars, replicaof=None):
+    return {host: server_instances(hostvars, host, list(hostvars), secrets=False, replicaof=replicaof)
+            for host in hostvars}
+
+
+def applied(hostvars, plan):
+    """What the role's apply entry point resolves for the plan (redis_server_replicaof)."""
+    return resolved(hostvars, replicaof=plan["replicaof"])
 
 
 def test_plan_on_one_host():
@@ -55,7 +63,11 @@ def test_plan_on_one_host():
     by_name = {item["name"]: item for item in plan["hosts"]["localhost"]}
     assert set(by_name) == {"replica1", "master", "replica2"}
     assert by_name["replica1"]["role"] == "master"
-    assert by_name["replica1"]["replicas"] == [{"host": "127.0.0.1", "port": 7000}, {"host": "127.0.0.1", "port": 7002}]
+    assert plan["replicaof"] == {"localhost:replica1": None, "localhost:master": "localhost:replica1",
+                                 "localhost:replica2": "localhost:replica1"}
+    new_master = [item for item in applied(BED, plan)["localhost"] if item["name"] == "replica1"][0]
+    ports = [(item["port"], item["instance"]) for item in new_master["replicas"]]
+    assert ports == [(7000, "master"), (7002, "replica2")]
     for name in ("master", "replica2"):
         assert by_name[name]["role"] == "replica"
         assert by_name[name]["replicaof"] == {"host": "127.0.0.1", "port": 7001}
@@ -68,9 +80,10 @@ def test_plan_on_one_host():
 
 def test_the_new_master_keeps_its_own_replicas():
     plan = failover_plan("localhost:replica2", resolved(BED))
-    new_master = [item for item in plan["hosts"]["localhost"] if item["role"] == "master"][0]
-    assert new_master["replicas"][0] == {"host": "127.0.0.1", "port": 7003}
+    new_master = [item for item in applied(BED, plan)["localhost"] if item["name"] == "replica2"][0]
+    assert [item["port"] for item in new_master["replicas"]] == [7000, 7001, 7003]
     assert "chained" not in [item["name"] for item in plan["hosts"]["localhost"]]
+    assert "localhost:chained" not in plan["replicaof"]
 
 
 def test_plan_over_hosts_with_a_host_name_and_announced_addresses():
@@ -78,8 +91,8 @@ def test_plan_over_hosts_with_a_host_name_and_announced_addresses():
     assert plan["target"]["address"] == "10.0.0.12"
     assert plan["master"]["address"] == "10.0.0.11"
     assert set(plan["hosts"]) == {"redis-1", "redis-2", "redis-3"}
-    assert plan["hosts"]["redis-2"][0]["replicas"] == [{"host": "10.0.0.11", "port": 6379},
-                                                       {"host": "192.0.2.3", "port": 6379}]
+    assert [(item["host"], item["port"]) for item in applied(GROUP, plan)["redis-2"][0]["replicas"]] == [
+        ("10.0.0.11", 6379), ("192.0.2.3", 6379)]
     assert plan["hosts"]["redis-3"][0]["replicaof"] == {"host": "10.0.0.12", "port": 6379}
     assert "host 'redis-3', instance 'main': set replicaof: 'redis-2:main'" in plan["inventory"]
 
@@ -153,8 +166,12 @@ def test_unplanned_promotes_the_replica_holding_the_most():
     by_name = {item["name"]: item for item in plan["hosts"]["localhost"]}
     assert by_name["master"]["running"] is False
     assert by_name["master"]["replicaof"] == {"host": "127.0.0.1", "port": 7002}
-    # The new master expects only the replicas that run.
-    assert by_name["replica2"]["replicas"] == [{"host": "127.0.0.1", "port": 7001}]
+    # The files make the old master a replica of the new one; the checks expect only the replicas that run.
+    assert plan["replicaof"]["localhost:master"] == "localhost:replica2"
+    checked = failover_running(applied(SMALL, plan)["localhost"], plan, "localhost")
+    assert [item["name"] for item in checked] == ["replica1", "replica2"]
+    new_master = [item for item in checked if item["name"] == "replica2"][0]
+    assert [(item["port"], item["instance"]) for item in new_master["replicas"]] == [(7001, "replica1")]
 
 
 def test_unplanned_leaves_a_replica_that_does_not_answer_out_of_the_promotion_but_writes_its_files():
@@ -208,3 +225,56 @@ def test_unplanned_needs_a_target_when_several_masters_are_down():
         unplanned_failover_plan(None, resolved(two), states, no_dns)
     plan = unplanned_failover_plan("localhost:other-replica", resolved(two), states, no_dns)
     assert plan["master"]["label"] == "localhost:other"
+
+
+# -------------------------------------------------------------------------------------------------
+# After the plan: the module's logins, the role's checks
+# -------------------------------------------------------------------------------------------------
+
+def logins_of(hostvars):
+    """The role's logins, {host: {name: item}}, as vars/main.yml builds them (with a password)."""
+    return {host: {item["name"]: {"instance": item["name"], "login_host": item["login_host"], "login_port": item["port"],
+                                  "login_password": item["password"]}
+                   for item in server_instances(hostvars, host, list(hostvars))} for host in hostvars}
+
+
+def test_logins_reach_the_target_locally_and_the_others_at_their_address():
+    plan = failover_plan("redis-2", resolved(GROUP))
+    hostvars = {host: dict(values, redis_server_bind=["127.0.0.1", values["ansible_host"]])
+                for host, values in GROUP.items()}
+    logins = failover_logins(plan, logins_of(hostvars))
+    assert logins["target"] == {"instance": "redis-2:main", "login_host": "127.0.0.1", "login_port": 6379,
+                                "login_password": "pw"}
+    assert logins["master"] == {"instance": "redis-1:main", "login_host": "10.0.0.11", "login_port": 6379,
+                                "login_password": "pw"}
+    assert [item["login_host"] for item in logins["replicas"]] == ["10.0.0.13"]
+
+
+def test_logins_are_joined_by_name_not_by_position():
+    plan = failover_plan("localhost:replica2", resolved(BED))
+    logins = logins_of(BED)
+    logins["localhost"] = dict(reversed(list(logins["localhost"].items())))
+    logins["localhost"]["master"] = dict(logins["localhost"]["master"], login_password="master's")
+    found = failover_logins(plan, logins)
+    assert (found["master"]["instance"], found["master"]["login_port"], found["master"]["login_password"]) == (
+        "localhost:master", 7000, "master's")
+    assert [(item["instance"], item["login_port"]) for item in found["replicas"]] == [("localhost:replica1", 7001)]
+
+
+def test_a_host_without_logins_is_refused_before_any_change():
+    plan = failover_plan("redis-2", resolved(GROUP))
+    logins = logins_of(GROUP)
+    del logins["redis-3"]
+    with pytest.raises(FailoverPlanError, match="no login for redis-3:main.*Nothing was changed"):
+        failover_logins(plan, logins)
+
+
+def test_the_checks_leave_out_what_does_not_run_and_what_is_not_in_the_group():
+    plan = unplanned_failover_plan(None, resolved(SMALL), probes(master=None, replica1=stranded(128), replica2=None),
+                                   no_dns)
+    checked = failover_running(applied(SMALL, plan)["localhost"], plan, "localhost")
+    assert [(item["name"], item["role"], item["replicas"]) for item in checked] == [("replica1", "master", [])]
+    planned = failover_plan("localhost:replica1", resolved(BED))
+    names = [item["name"] for item in failover_running(applied(BED, planned)["localhost"], planned, "localhost")]
+    assert names == ["master", "replica1", "replica2"]
+    assert failover_running(applied(BED, planned)["localhost"], planned, "elsewhere") == []

@@ -355,3 +355,11 @@ def test_the_filters_read_only_the_hosts_the_guard_needs_and_report_input_errors
         filters["server_model"]({"h1": {"redis_server_instances": [{"name": "Bad", "port": 1}]}}, "h1", ["h1"])
     secrets = filters["server_model"](GROUP, "h1", ["h1", "h2"], secrets=True)
     assert filters["instance_secrets"](instances, secrets, "h2")["main"]["password"] == "pw2"
+
+
+def test_instance_logins_are_keyed_by_name_with_the_password_only_in_the_view_with_secrets():
+    safe = safe_view()
+    assert model.instance_logins(safe)["replica"] == safe["replica"]["login"]
+    assert "login_password" not in model.instance_logins(safe)["replica"]
+    assert {name: login["login_password"] for name, login in model.instance_logins(secret_view()).items()} == {
+        name: item["password"] for name, item in secret_view().items()}
