@@ -5,6 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# `make test` runs its test files in parallel (pytest-xdist), one file per worker at a time
+# (--dist loadfile: a file's module-scoped bed and the order of its tests stay in one process),
+# in the order of pytest.ini's testpaths, longest first (--no-loadscope-reorder: xdist would
+# otherwise start the files with the most tests first, the short unit files).
+# TEST_WORKERS=1 runs them in one process, as `make units` and the others do.
+TEST_WORKERS ?= auto
 
 .PHONY: run verify test units integration quality deps venv clean bench
 
@@ -21,7 +27,7 @@ verify: venv
 # say why and are skipped (or fail, with CI=true).
 test: deps venv
 	-$(MAKE) --no-print-directory molecule-env
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) $(PYTEST_ARGS)
 
 units: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -1,13 +1,15 @@
 """Real redis-server processes and real ansible-playbook runs for the integration tests.
 
 Servers listen on free loopback ports chosen at random (never 6379 or 6479, so the tests run
-beside the guide's test bed) and are stopped when the test ends.
+beside the guide's test bed; a share of its own for each pytest-xdist worker) and are stopped
+when the test ends.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -22,14 +24,41 @@ RESERVED_PORTS = {6379, 6479}
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "redis-server")
 
 
+def _ephemeral_low():
+    """The first port the kernel hands out to outgoing connections (32768 if unknown)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as handle:
+            return int(handle.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+# Ports are drawn below the kernel's ephemeral range, so that no outgoing connection (a
+# replica's link, a client) takes a port between free_port() and the server's bind. Under
+# pytest-xdist each worker draws only ports p with p % workers == its index: two workers never
+# hand out the same port. Within a process a port is handed out once (a Bed asks for several
+# before any server binds).
+PORT_RANGE = (10000, max(10001, min(_ephemeral_low(), 65000)))
+_WORKER_INDEX = int(re.sub(r"\D", "", os.environ.get("PYTEST_XDIST_WORKER", "")) or 0)
+_WORKERS = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "") or 1))
+_handed_out = set()
+_random = random.SystemRandom()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    """A TCP port on 127.0.0.1 that nothing listens on now, not handed out before by this process,
+    and of this test worker's share of the ports."""
     while True:
+        port = _random.randrange(*PORT_RANGE)
+        if port % _WORKERS != _WORKER_INDEX or port in RESERVED_PORTS or port in _handed_out:
+            continue
         with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port not in RESERVED_PORTS and port < 65000:
-            return port
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
 
 
 def wait_until(predicate, timeout=15.0, interval=0.05, what="condition"):

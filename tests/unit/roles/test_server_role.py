@@ -1,5 +1,5 @@
 """Static checks of roles/server: every default documented in meta/argument_specs.yml with the same
-value, the verify entry point consistent with main, managed headers in every template, and
+value (the other entry points: test_entry_points.py), managed headers in every template, and
 no_log tied to redis_server_secure_logging on every task that handles passwords.
 """
 
@@ -33,12 +33,6 @@ def test_documented_defaults_equal_the_defaults():
         assert option["default"] == value, name
         assert option.get("description"), name
         assert option.get("type"), name
-
-
-def test_verify_entry_point_options_are_those_of_main():
-    for name, option in SPECS["verify"]["options"].items():
-        main = SPECS["main"]["options"][name]
-        assert (option["type"], option["default"]) == (main["type"], main["default"]), name
 
 
 def test_every_variable_is_prefixed():
