@@ -105,8 +105,8 @@ def test_redis_keeps_masterauth(version, masterauth, replicaof):
 
 def test_valkey_never_had_the_slave_names_as_its_spelling():
     valkey = Dialect("valkey", "7.2.4")
-    assert [valkey.directive(row.name) for row in NAMES if row.flavor == "redis"] == [row.name for row in NAMES
-                                                                                        if row.flavor == "redis"]
+    renamed_by_redis = [row.name for row in NAMES if row.flavor == "redis"]
+    assert [valkey.directive(name) for name in renamed_by_redis] == renamed_by_redis
 
 
 def test_a_directive_without_a_row_keeps_its_name():
