@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) redisops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure parts of the host_info module: the package query of a package manager, its output, and
+the version a server program prints."""
+
+from __future__ import annotations
+
+import re
+
+# Each query prints "installed NAME" for every installed package among its arguments, and
+# something else (on stdout or stderr) for the others: "config-files NAME" (dpkg: removed, its
+# configuration left), "package NAME is not installed" (rpm), "no packages found matching NAME".
+PACKAGE_QUERIES = (
+    ("dpkg-query", ["--show", "--showformat=${db:Status-Status} ${Package}\\n"]),
+    ("rpm", ["--query", "--queryformat", "installed %{NAME}\\n"]),
+)
+
+INSTALLED_LINE = re.compile(r"^installed (\S+)$")
+# "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=...",
+# "Valkey server v=8.1.1 ...", "Redis server version 2.8.4 (00000000:0)" (before 3.0).
+VERSION = re.compile(r"\bv(?:=|ersion )([0-9]+\.[0-9]+(?:\.[0-9]+)?)")
+FLAVOR = re.compile(r"^\s*(Redis|Valkey|KeyDB)\b", re.I)
+
+
+def package_query(which):
+    """(tool, argv prefix) of the first package query tool which(name) finds, or (None, None)."""
+    for tool, args in PACKAGE_QUERIES:
+        path = which(tool)
+        if path:
+            return tool, [path] + [arg.replace("\\n", "\n") for arg in args]
+    return None, None
+
+
+def installed_packages(stdout):
+    """The names the query's output reports installed, in its order."""
+    return [match.group(1) for match in map(INSTALLED_LINE.match, stdout.splitlines()) if match]
+
+
+def package_status(wanted, stdout):
+    """installed and missing of the wanted names, in their order, from the query's output."""
+    found = set(installed_packages(stdout))
+    return {"installed": [name for name in wanted if name in found],
+            "missing": [name for name in wanted if name not in found]}
+
+
+def server_version(output):
+    """(flavor, version) from what `SERVER --version` printed: ("redis", "7.0.15"); "" for what
+    it does not say."""
+    version = VERSION.search(output or "")
+    flavor = FLAVOR.search(output or "")
+    return (flavor.group(1).lower() if flavor else ""), (version.group(1) if version else "")
+
+
+def unique(names):
+    """names without repeats, in their first order."""
+    seen = set()
+    return [name for name in names if not (name in seen or seen.add(name))]
