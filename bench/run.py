@@ -537,6 +537,7 @@ class FleetBed:
         self.inventory = os.path.join(inventory_dir, "hosts.yml")
         hosts = {}
         for host, port in zip(self.hosts, ports):
+            os.makedirs(self.path(host), mode=0o755)  # the role creates the directories in it, not it
             instance = {"name": "main", "port": port}
             if host != self.hosts[0]:
                 instance["replicaof"] = self.hosts[0]
