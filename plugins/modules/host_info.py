@@ -159,7 +159,7 @@ def gather_facts(module):
 
 
 def query_packages(module, wanted):
-    tool, argv = package_query(lambda name: module.get_bin_path(name))
+    tool, argv = package_query(module.get_bin_path)
     if tool is None:
         return {"manager": None, "installed": [], "missing": list(wanted)}
     stdout = ""

@@ -43,8 +43,8 @@ def test_dpkg_query_output():
 
 
 def test_rpm_output():
-    assert package_status(["redis", "python3-redis"], RPM_OUTPUT) == {"installed": ["redis"],
-                                                                       "missing": ["python3-redis"]}
+    expected = {"installed": ["redis"], "missing": ["python3-redis"]}
+    assert package_status(["redis", "python3-redis"], RPM_OUTPUT) == expected
 
 
 def test_nothing_printed_means_all_missing():
