@@ -496,7 +496,8 @@ def section_hosts(results, floors):
 
 # Actions that run on the controller only: no module execution on the host.
 CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "fail", "meta", "include_tasks", "import_tasks", "include_vars",
-                      "include_role", "import_role", "add_host", "group_by", "set_stats", "pause"}
+                      "include_role", "import_role", "add_host", "group_by", "set_stats", "pause",
+                      "validate_argument_spec", "import_playbook", "end_play", "end_host", "end_batch"}
 
 
 def run_counts(events, hosts=1):
