@@ -56,6 +56,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -534,7 +535,12 @@ class FleetBed:
         os.makedirs(os.path.join(inventory_dir, "group_vars"))
         shutil.copy(os.path.join(ROOT, "inventories", "local", "group_vars", "redis.yml"),
                     os.path.join(inventory_dir, "group_vars", "redis.yml"))
-        # The password lookup of group_vars writes .secrets/ two levels above the inventory: here.
+        # The password lookup of group_vars creates .secrets/redis-password two levels above the
+        # inventory (here) on first use: created now, as N forks creating it at once would race.
+        os.makedirs(self.path(".secrets"), mode=0o700)
+        with open(self.path(".secrets", "redis-password"), "w") as handle:
+            handle.write(secrets.token_hex(16) + "\n")
+        os.chmod(self.path(".secrets", "redis-password"), 0o600)
         self.inventory = os.path.join(inventory_dir, "hosts.yml")
         hosts = {}
         for host, port in zip(self.hosts, ports):
