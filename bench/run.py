@@ -535,12 +535,9 @@ class FleetBed:
         os.makedirs(os.path.join(inventory_dir, "group_vars"))
         shutil.copy(os.path.join(ROOT, "inventories", "local", "group_vars", "redis.yml"),
                     os.path.join(inventory_dir, "group_vars", "redis.yml"))
-        # The password lookup of group_vars creates .secrets/redis-password two levels above the
-        # inventory (here) on first use: created now, as N forks creating it at once would race.
-        os.makedirs(self.path(".secrets"), mode=0o700)
-        with open(self.path(".secrets", "redis-password"), "w") as handle:
-            handle.write(secrets.token_hex(16) + "\n")
-        os.chmod(self.path(".secrets", "redis-password"), 0o600)
+        # The group_vars take $REDIS_PASSWORD before their password lookup, which N forks would
+        # run at once, each waiting for the lookup's lock file (a busy machine exceeds its timeout).
+        self.password = secrets.token_hex(16)
         self.inventory = os.path.join(inventory_dir, "hosts.yml")
         hosts = {}
         for host, port in zip(self.hosts, ports):
@@ -581,7 +578,8 @@ class FleetBed:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def run(self, playbook, timing_file=None):
-        return ansible_playbook(playbook, self.inventory, "--forks", str(FLEET_FORKS), timing_file=timing_file)
+        return ansible_playbook(playbook, self.inventory, "--forks", str(FLEET_FORKS), timing_file=timing_file,
+                                extra_env={"REDIS_PASSWORD": self.password})
 
     def site(self, timing_file=None):
         return self.run("site.yml", timing_file=timing_file)
