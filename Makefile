@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # TEST_WORKERS=1 runs them in one process, as `make units` and the others do.
 TEST_WORKERS ?= auto
 
-.PHONY: run verify test units integration quality deps venv clean bench
+.PHONY: run verify test units integration quality deps venv clean bench bench-quick
 
 ## run: create the pinned Python environment, deploy the test bed (master 6379, replica 6479) and check it
 run: venv
@@ -57,6 +57,10 @@ clean:
 ## bench: the benchmark of issue 5 (docs/benchmarks.md): table, bench/results/*.json and *.png; not part of `make test`
 bench: deps venv $(VENV)/.bench-installed
 	$(BIN)/python bench/run.py
+
+## bench-quick: the bed, its profile (tasks, module executions) and the fleet section (20 and 60 local hosts), once each
+bench-quick: deps venv $(VENV)/.bench-installed
+	$(BIN)/python bench/run.py --quick
 
 $(VENV)/.bench-installed: requirements-bench.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-bench.txt

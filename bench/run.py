@@ -6,6 +6,7 @@
     make bench                        # or: .venv/bin/python bench/run.py
     BENCH_REPS=5 make bench           # more repetitions (see ENVIRONMENT below)
     BENCH_ONLY=floor,bed make bench   # only some sections
+    make bench-quick                  # or: bench/run.py --quick: bed, profile and fleet, once each
 
 Every figure is the median, with min and max, of several runs, and is reported as a ratio to
 the median of the floor (ansible-playbook of one ansible.builtin.ping task, no facts, on the
@@ -26,6 +27,10 @@ change the verdict. Sections:
             molecule image and the community.docker collection are there; else skipped, with why
   fullsync  a replica joining a master holding BENCH_SYNC_GB (default 1) GiB of incompressible
             data: replication_check against the bare loop, and the progress it reports
+  fleet     one machine standing in for a fleet: N local hosts (ansible_connection local), one
+            instance each on its own port, h01 the master and every other host its replica, forks
+            20; for N in BENCH_FLEET (20,60): the floor of those hosts, converge and idempotent run,
+            as ratios to that floor; the tasks and module executions per host of the idempotent run
   profile   one converge and one idempotent run of the master + replica bed with the time of
             every task and the module executions (round trips) of each, from -vvv; the
             idempotent run of a 4-instance bed gives the round trips added per instance
@@ -39,7 +44,8 @@ is git-ignored), a table and the profile's top tasks on stdout. docs/benchmarks.
 
 ENVIRONMENT: BENCH_REPS (3) repetitions of floor, bed and verify; BENCH_SCALE_REPS (2);
 BENCH_SCALE ("1,4,16,32"); BENCH_HOSTS ("3,6,12"); BENCH_HOSTS_REPS (2); BENCH_SYNC_GB (1);
-BENCH_SYNC_REPS (1); BENCH_ONLY (all sections, comma-separated); BENCH_IMAGE (the molecule
+BENCH_SYNC_REPS (1); BENCH_FLEET ("20,60"); BENCH_FLEET_REPS (1); BENCH_FLEET_FORKS (20);
+BENCH_ONLY (all sections, comma-separated; or --only SECTIONS); BENCH_IMAGE (the molecule
 image of hosts, redisops/molecule-systemd:bookworm); BENCH_RESULTS (directory of the results).
 """
 
@@ -50,6 +56,7 @@ import json
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -73,7 +80,8 @@ RESERVED_PORTS = {6379, 6479}
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 # The targets of issue 5, as ratios to the floor (slope: floor per instance) and seconds.
-TARGETS = {"idempotent": 2.5, "converge": 5.0, "slope": 0.15, "verify_overhead_s": 0.3, "fullsync_overhead": 0.05}
+TARGETS = {"idempotent": 2.5, "converge": 5.0, "slope": 0.15, "verify_overhead_s": 0.3, "fullsync_overhead": 0.05,
+           "fleet_idempotent": 4.0}
 
 
 def env_int(name, default):
@@ -91,7 +99,10 @@ HOSTS = env_list("BENCH_HOSTS", "3,6,12")
 HOSTS_REPS = env_int("BENCH_HOSTS_REPS", 2)
 SYNC_GB = float(os.environ.get("BENCH_SYNC_GB", "1"))
 SYNC_REPS = env_int("BENCH_SYNC_REPS", 1)
-SECTIONS = ("floor", "bed", "verify", "scale", "hosts", "fullsync", "profile")
+FLEET = env_list("BENCH_FLEET", "20,60")
+FLEET_REPS = env_int("BENCH_FLEET_REPS", 1)
+FLEET_FORKS = env_int("BENCH_FLEET_FORKS", 20)
+SECTIONS = ("floor", "bed", "verify", "scale", "hosts", "fullsync", "profile", "fleet")
 ONLY = [part for part in os.environ.get("BENCH_ONLY", ",".join(SECTIONS)).split(",") if part]
 
 
@@ -341,21 +352,23 @@ def measure_replica_start(bed, replica, master_port, mode, timeout=600):
 def section_bed(results, floors):
     """Converge from nothing (packages installed) and the idempotent run of a master + replica bed."""
     bed = LocalBed(2, names=["master", "replica"])
-    converge, idempotent = [], []
+    converge, idempotent, counts = [], [], None
     try:
         for rep in range(REPS):
             floors.append(bed.floor())
             bed.wipe()
             converge.append(bed.site()[0])
-            seconds, stdout = bed.site()
+            timing_file = bed.path("timing-idempotent-%d.jsonl" % rep)
+            seconds, stdout = bed.site(timing_file=timing_file)
             if changed_count(stdout):
                 raise RuntimeError("the second run of site.yml changed %d thing(s):\n%s" % (changed_count(stdout), stdout))
             idempotent.append(seconds)
+            counts = run_counts(read_timing(timing_file))
             log("bed rep %d: floor %.2fs converge %.2fs idempotent %.2fs"
                 % (rep + 1, floors[-1], converge[-1], idempotent[-1]))
     finally:
         bed.destroy()
-    results["bed"] = {"converge": summary(converge), "idempotent": summary(idempotent)}
+    results["bed"] = {"converge": summary(converge), "idempotent": summary(idempotent), "idempotent_counts": counts}
 
 
 def section_verify(results, floors):
@@ -482,6 +495,129 @@ def section_hosts(results, floors):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+# Actions that run on the controller only: no module execution on the host.
+CONTROLLER_ACTIONS = {"set_fact", "assert", "debug", "fail", "meta", "include_tasks", "import_tasks", "include_vars",
+                      "include_role", "import_role", "add_host", "group_by", "set_stats", "pause",
+                      "validate_argument_spec", "import_playbook", "end_play", "end_host", "end_batch"}
+
+
+def run_counts(events, hosts=1):
+    """Tasks and module executions of a run, from the timing callback's events.
+
+    tasks: task starts (a task counts once, however many hosts run it); per_host: tasks that ran
+    (not skipped) on the average host; modules: results of actions that execute a module on the
+    host (one per host, or one per loop item), not skipped; per host: divided by the host count.
+    Action plugins that run several modules (template: stat + copy) count once here; the profile
+    section counts executions exactly, from -vvv.
+    """
+    ran = [event for event in events if event["event"] in ("ok", "failed", "item_ok", "item_failed")]
+    modules = [event for event in ran if event.get("action", "").rsplit(".", 1)[-1] not in CONTROLLER_ACTIONS
+               and not event.get("loop")]
+    not_items = [event for event in ran if not event["event"].startswith("item")]
+    return {"tasks": sum(1 for event in events if event["event"] == "task"),
+            "tasks_run_per_host": round(len(not_items) / float(hosts), 2),
+            "modules": len(modules), "modules_per_host": round(len(modules) / float(hosts), 2)}
+
+
+class FleetBed:
+    """One machine standing in for a fleet: count inventory hosts h01..hNN, all ansible_connection
+    local, each with one instance (named main) on its own port and its own directories; h01 the
+    master, every other host its replica.
+    """
+
+    def __init__(self, count):
+        self.dir = tempfile.mkdtemp(prefix="redisops-bench-fleet-")
+        os.chmod(self.dir, 0o755)
+        self.count = count
+        self.hosts = ["h%02d" % (n + 1) for n in range(count)]
+        ports = free_ports(count)
+        inventory_dir = os.path.join(self.dir, "inventories", "fleet")
+        os.makedirs(os.path.join(inventory_dir, "group_vars"))
+        shutil.copy(os.path.join(ROOT, "inventories", "local", "group_vars", "redis.yml"),
+                    os.path.join(inventory_dir, "group_vars", "redis.yml"))
+        # The group_vars take $REDIS_PASSWORD before their password lookup, which N forks would
+        # run at once, each waiting for the lookup's lock file (a busy machine exceeds its timeout).
+        self.password = secrets.token_hex(16)
+        self.inventory = os.path.join(inventory_dir, "hosts.yml")
+        hosts = {}
+        for host, port in zip(self.hosts, ports):
+            os.makedirs(self.path(host), mode=0o755)  # the role creates the directories in it, not it
+            instance = {"name": "main", "port": port}
+            if host != self.hosts[0]:
+                instance["replicaof"] = self.hosts[0]
+            hosts[host] = {
+                "ansible_connection": "local",
+                "ansible_host": "127.0.0.1",
+                "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                "redis_server_conf_dir": self.path(host, "etc"),
+                "redis_server_data_dir": self.path(host, "data"),
+                "redis_server_log_dir": self.path(host, "log"),
+                "redis_server_run_dir": self.path(host, "run"),
+                "redis_server_instances": [instance],
+            }
+        with open(self.inventory, "w") as handle:
+            yaml.safe_dump({"redis": {"hosts": hosts}}, handle)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def wipe(self, sig=signal.SIGTERM):
+        """Stopped instances, absent configuration, data and logs on every host."""
+        for host in self.hosts:
+            try:
+                with open(self.path(host, "run", "redis-main.pid")) as handle:
+                    stop_pid(int(handle.read().strip()), sig=sig)
+            except (OSError, ValueError):
+                pass
+        for host in self.hosts:
+            for part in ("etc", "data", "log", "run"):
+                shutil.rmtree(self.path(host, part), ignore_errors=True)
+
+    def destroy(self):
+        self.wipe(signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def run(self, playbook, timing_file=None):
+        return ansible_playbook(playbook, self.inventory, "--forks", str(FLEET_FORKS), timing_file=timing_file,
+                                extra_env={"REDIS_PASSWORD": self.password})
+
+    def site(self, timing_file=None):
+        return self.run("site.yml", timing_file=timing_file)
+
+    def floor(self):
+        return self.run(os.path.join(HERE, "playbooks", "ping.yml"))[0]
+
+
+def section_fleet(results, floors):
+    """site.yml over N local hosts (one instance each, forks FLEET_FORKS) against the floor of the same hosts."""
+    rows = []
+    for count in FLEET:
+        bed = FleetBed(count)
+        floor, converge, idempotent, counts = [], [], [], None
+        try:
+            for rep in range(FLEET_REPS):
+                floor.append(bed.floor())
+                bed.wipe()
+                converge.append(bed.site()[0])
+                timing_file = bed.path("timing-idempotent-%d.jsonl" % rep)
+                seconds, stdout = bed.site(timing_file=timing_file)
+                if changed_count(stdout):
+                    raise RuntimeError("idempotent run over %d hosts changed %d thing(s)" % (count, changed_count(stdout)))
+                idempotent.append(seconds)
+                counts = run_counts(read_timing(timing_file), count)
+                log("fleet %d hosts rep %d: floor %.2fs converge %.2fs (%.1f x) idempotent %.2fs (%.1f x), "
+                    "%d tasks, %.1f module executions per host"
+                    % (count, rep + 1, floor[-1], converge[-1], converge[-1] / floor[-1], idempotent[-1],
+                       idempotent[-1] / floor[-1], counts["tasks"], counts["modules_per_host"]))
+        finally:
+            bed.destroy()
+        row = {"hosts": count, "forks": FLEET_FORKS, "floor": summary(floor), "converge": summary(converge),
+               "idempotent": summary(idempotent), "counts": counts}
+        row["ratio"] = {kind: ratio(row[kind]["median"], row["floor"]["median"]) for kind in ("converge", "idempotent")}
+        rows.append(row)
+    results["fleet"] = {"rows": rows}
+
+
 MODULE_EXEC = re.compile(r"> EXEC /bin/sh -c '\S*python[\d.]*(?: \S*AnsiballZ_\w+\.py)? && sleep 0'")
 TASK_LINE = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*?)\] \**$", re.M)
 
@@ -596,6 +732,10 @@ def build_table(results):
     if "bed" in results:
         add("idempotent site.yml (master + replica)", results["bed"]["idempotent"], TARGETS["idempotent"])
         add("converge site.yml (master + replica)", results["bed"]["converge"], TARGETS["converge"])
+        counts = results["bed"].get("idempotent_counts")
+        if counts:
+            rows.append(("idempotent run: %d tasks (%g ran), %d module executions"
+                         % (counts["tasks"], counts["tasks_run_per_host"], counts["modules"]), None, None, "", ""))
     if "verify" in results:
         data = results["verify"]["module"]
         over = data["overhead"]["median"]
@@ -626,6 +766,8 @@ def build_table(results):
                 for kind in ("floor", "converge", "idempotent"):
                     rows.append(("%s, %d hosts (containers)" % (kind, row["hosts"]), row[kind],
                                  ratio(row[kind]["median"], row["floor"]["median"]), "x its own floor", ""))
+    if "fleet" in results:
+        rows.extend(fleet_rows(results["fleet"]))
     if "fullsync" in results:
         sync = results["fullsync"]
         rows.append(("full sync %.3g GiB: start -> link up (bare loop)" % sync["gigabytes"], sync["bare"], None, "", ""))
@@ -639,6 +781,30 @@ def build_table(results):
         rows.append(("module executions (round trips): idempotent %d = %g + %g per added replica; converge %d"
                      % (prof["idempotent"]["modules"], prof["modules_constant_idempotent"],
                         prof["modules_per_instance_idempotent"], prof["converge"]["modules"]), None, None, "", ""))
+    return rows
+
+
+def fleet_rows(fleet):
+    """The fleet section's rows: each kind as a ratio to the floor of the same hosts."""
+    rows = []
+    for row in fleet["rows"]:
+        count = row["hosts"]
+        rows.append(("fleet floor, %d local hosts (forks %d)" % (count, row["forks"]), row["floor"], 1.0, "", ""))
+        rows.append(("fleet converge, %d hosts" % count, row["converge"], row["ratio"]["converge"], "x its floor", ""))
+        target = "<= %g x" % TARGETS["fleet_idempotent"]
+        mark = verdict(row["ratio"]["idempotent"] <= TARGETS["fleet_idempotent"]) if count >= 60 else ""
+        rows.append(("fleet idempotent, %d hosts" % count, row["idempotent"], row["ratio"]["idempotent"],
+                     target if count >= 60 else "x its floor", mark))
+        if row.get("counts"):
+            rows.append(("  idempotent over %d hosts: %d tasks, %g ran and %g module executions per host"
+                         % (count, row["counts"]["tasks"], row["counts"]["tasks_run_per_host"],
+                            row["counts"]["modules_per_host"]), None, None, "", ""))
+    if len(fleet["rows"]) > 1:
+        first, last = fleet["rows"][0], fleet["rows"][-1]
+        grows = last["ratio"]["idempotent"] - first["ratio"]["idempotent"]
+        rows.append(("fleet idempotent ratio from %d to %d hosts: %+.2f x (must not grow, 5%% noise): %s"
+                     % (first["hosts"], last["hosts"], grows, verdict(grows <= 0.05 * first["ratio"]["idempotent"])),
+                     None, None, "", ""))
     return rows
 
 
@@ -675,7 +841,11 @@ def format_profile(profile, top=12):
 
 
 def plot(results, path):
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:  # requirements-bench.txt not installed (bench/run.py run without make bench)
+        log("no plot: matplotlib is not installed (make bench installs requirements-bench.txt)")
+        return None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -727,7 +897,26 @@ def interrupted(signum, frame):
     raise KeyboardInterrupt("signal %d" % signum)
 
 
+def parse_args(argv):
+    """--quick: one repetition of bed, profile and fleet (a few minutes); --only SECTIONS like BENCH_ONLY."""
+    global REPS, ONLY  # pylint: disable=global-statement
+    args = list(argv)
+    if "--help" in args or "-h" in args:
+        print(__doc__)
+        sys.exit(0)
+    if "--quick" in args:
+        args.remove("--quick")
+        REPS, ONLY = 1, ["bed", "profile", "fleet"]
+    if "--only" in args:
+        index = args.index("--only")
+        ONLY = [part for part in args[index + 1].split(",") if part]
+        del args[index:index + 2]
+    if args:
+        sys.exit("bench/run.py: unknown arguments %s (see --help)" % " ".join(args))
+
+
 def main():
+    parse_args(sys.argv[1:])
     if os.geteuid() != 0:
         sys.exit("bench/run.py starts instances as the redis user: run it as root")
     # SIGTERM (and SIGINT, also when a shell started the run in the background) unwinds through
@@ -742,13 +931,15 @@ def main():
         "ansible_core": subprocess.run([os.path.join(BIN, "ansible"), "--version"], capture_output=True, text=True,
                                        check=False).stdout.splitlines()[0],
         "loadavg_start": os.getloadavg()},
-        "repetitions": {"reps": REPS, "scale_reps": SCALE_REPS, "hosts_reps": HOSTS_REPS, "sync_reps": SYNC_REPS}}
+        "repetitions": {"reps": REPS, "scale_reps": SCALE_REPS, "hosts_reps": HOSTS_REPS, "sync_reps": SYNC_REPS,
+                        "fleet_reps": FLEET_REPS}}
     floors = []
     started = time.monotonic()
     measure_floor(floors)  # every ratio needs the floor of this run, whatever the sections
     json_path = os.path.join(RESULTS, "bench-%s.json" % stamp)
     for name, section in (("bed", section_bed), ("profile", section_profile), ("verify", section_verify),
-                          ("fullsync", section_fullsync), ("scale", section_scale), ("hosts", section_hosts)):
+                          ("fullsync", section_fullsync), ("scale", section_scale), ("hosts", section_hosts),
+                          ("fleet", section_fleet)):
         if name in ONLY:
             log("section %s" % name)
             try:

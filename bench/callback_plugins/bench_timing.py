@@ -55,7 +55,10 @@ class CallbackModule(CallbackBase):
         item = result._result.get("item")
         if isinstance(item, dict):
             item = item.get("name", str(item))
+        # action: bench/run.py counts the module executions of a run from it (controller-side
+        # actions such as set_fact run none); loop: the summary result of a loop, after its items.
         self._write(event=event, task=result._task.get_name(), host=result._host.get_name(),
+                    action=result._task.action, loop="results" in result._result,
                     item=item, changed=bool(result._result.get("changed")),
                     elapsed=result._result.get("elapsed"), progress=self._progress(result._result))
 

@@ -127,6 +127,16 @@ def start(binary, config_file, pid_file, user, group, timeout, address="127.0.0.
     Waits until the pid file names a live process of binary and, when port is given, until
     address:port accepts connections. Raises ProcessError saying why the start failed.
     """
+    deadline = launch(binary, config_file, pid_file, user, group, timeout, address, port)
+    return wait_ready(binary, pid_file, timeout, deadline, address, port)
+
+
+def launch(binary, config_file, pid_file, user, group, timeout, address="127.0.0.1", port=None):
+    """The first half of start(): run the server, which daemonizes, without waiting for it to be ready.
+
+    Several instances launched one after the other then become ready together (wait_ready).
+    Returns the monotonic deadline of its readiness. Raises ProcessError saying why it cannot start.
+    """
     if os.geteuid() != 0:
         raise ProcessError("starting as %s:%s needs root; run the task with become: true" % (user, group))
     try:
@@ -174,7 +184,12 @@ def start(binary, config_file, pid_file, user, group, timeout, address="127.0.0.
             output.seek(0)
             printed = output.read().decode("utf-8", "replace").strip()
             raise ProcessError("%s exited with status %d: %s" % (" ".join(command), status, printed or "(no output)"))
+    return deadline
 
+
+def wait_ready(binary, pid_file, timeout, deadline, address="127.0.0.1", port=None):
+    """The second half of start(): wait until the launched server runs (and accepts connections on
+    address:port when port is given), up to the monotonic deadline; return its pid."""
     pid = _wait_for(lambda: running_pid(pid_file, binary), deadline)
     if pid is None:
         raise ProcessError("no running %s in pid file %s %gs after the start; the server exited or needs a "

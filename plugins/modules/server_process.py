@@ -24,6 +24,10 @@ description:
   - A stop sends C(SIGTERM) and waits up to O(timeout) seconds until the process is gone, as Redis
     saves its data on shutdown when persistence is on. Only then does it send
     C(SIGKILL), with a warning.
+  - With O(instances), one module run handles several instances of the host with the same O(state).
+    The stopped ones among them are all launched first, then waited for together, so that starting
+    N instances takes about as long as starting one. Every instance is tried; the task fails after,
+    listing each that failed. The single-instance options are then the keys of each item.
 author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -39,8 +43,37 @@ options:
   name:
     description:
       - Name of the instance, used in messages.
+      - Required unless O(instances) is given, and mutually exclusive with it (as are O(config_file),
+        O(pid_file), O(log_file) and O(port)).
     type: str
-    required: true
+  instances:
+    description:
+      - Several instances in one module run, each with the options of a single instance. O(binary),
+        O(user), O(group), O(state) and O(timeout) apply to all of them.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the instance, used in messages and results.
+        type: str
+        required: true
+      config_file:
+        description: As O(config_file).
+        type: path
+        required: true
+      pid_file:
+        description: As O(pid_file).
+        type: path
+        required: true
+      log_file:
+        description: As O(log_file).
+        type: path
+      address:
+        description: As O(address); the top-level O(address) when unset.
+        type: str
+      port:
+        description: As O(port).
+        type: int
   binary:
     description:
       - The server program, C(redis-server) or C(valkey-server).
@@ -48,14 +81,12 @@ options:
     default: /usr/bin/redis-server
   config_file:
     description:
-      - The instance's configuration file, readable by O(user).
+      - The instance's configuration file, readable by O(user). Required with O(name).
     type: path
-    required: true
   pid_file:
     description:
-      - The pid file the server writes when started and removes when stopped.
+      - The pid file the server writes when started and removes when stopped. Required with O(name).
     type: path
-    required: true
   log_file:
     description:
       - The log file named in the instance's configuration. When a start fails, its last lines are
@@ -147,6 +178,26 @@ EXAMPLES = r"""
     that: not replica_status.changed
     fail_msg: The replica instance is not running.
 
+- name: Start every instance of the host that is not running, in one module run
+  redisops.redis.server_process:
+    instances:
+      - name: main
+        config_file: /etc/redis/redis-main.conf
+        pid_file: /run/redis/redis-main.pid
+        log_file: /var/log/redis/redis-main.log
+        port: 6379
+      - name: cache
+        config_file: /etc/redis/redis-cache.conf
+        pid_file: /run/redis/redis-cache.pid
+        log_file: /var/log/redis/redis-cache.log
+        port: 6380
+  become: true
+  register: started
+
+- name: Show which instances were started
+  ansible.builtin.debug:
+    msg: "{{ started.instances | selectattr('changed') | map(attribute='name') | list }}"
+
 - name: Stop the instance, allowing two minutes to save a large data set
   redisops.redis.server_process:
     name: replica
@@ -161,71 +212,134 @@ RETURN = r"""
 state:
   description:
     - V(running) or V(stopped) after the task; in check mode, what it would be.
-  returned: success
+  returned: success, without O(instances)
   type: str
   sample: running
 pid:
   description:
     - Process id of the running server.
     - Null when it is stopped, and in check mode when it would be started or restarted.
-  returned: success
+  returned: success, without O(instances)
   type: int
   sample: 4242
 previous_pid:
   description:
     - Process id of the server before the task; null when it was not running. A restart that
       finds the instance stopped only starts it.
-  returned: success
+  returned: success, without O(instances)
   type: int
   sample: 4101
+instances:
+  description:
+    - With O(instances), one result per instance, in their order - RV(state), RV(pid) and
+      RV(previous_pid) as above, whether it changed, and the message of a failure.
+  returned: with O(instances)
+  type: list
+  elements: dict
+  sample:
+    - {name: main, state: running, pid: 4242, previous_pid: 4242, changed: false}
+    - {name: cache, state: running, pid: 4250, previous_pid: null, changed: true}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.server_process import (
     ProcessError,
+    launch,
     log_tail,
     running_pid,
-    start,
     stop,
+    wait_ready,
 )
 
+INSTANCE_OPTIONS = ("name", "config_file", "pid_file", "log_file", "address", "port")
 
-def start_or_fail(module):
-    """Start the instance and return its pid; on failure, fail quoting the end of its log."""
+
+def start_failure(item, exc):
+    """Why the instance did not start, with the end of its log."""
+    msg = "Instance %s did not start: %s" % (item["name"], exc)
+    if item.get("log_file"):
+        tail = log_tail(item["log_file"])
+        msg += ("\nLast lines of %s:\n%s" % (item["log_file"], tail) if tail
+                else "\nThe log file %s is missing or empty." % item["log_file"])
+    return msg
+
+
+def apply(module, items):
+    """Bring every item to the state asked; one result per item (msg set when it failed)."""
     params = module.params
-    try:
-        return start(params["binary"], params["config_file"], params["pid_file"], params["user"], params["group"],
-                     params["timeout"], address=params["address"], port=params["port"])
-    except (ProcessError, OSError) as exc:
-        msg = "Instance %s did not start: %s" % (params["name"], exc)
-        if params["log_file"]:
-            tail = log_tail(params["log_file"])
-            msg += ("\nLast lines of %s:\n%s" % (params["log_file"], tail) if tail
-                    else "\nThe log file %s is missing or empty." % params["log_file"])
-        module.fail_json(msg=msg)
+    state, binary, timeout = params["state"], params["binary"], params["timeout"]
+    results = []
+    for item in items:
+        result = {"name": item["name"], "changed": False, "pid": None, "previous_pid": None, "state": "stopped"}
+        try:
+            result["previous_pid"] = result["pid"] = running_pid(item["pid_file"], binary)
+        except OSError as exc:
+            result["msg"] = "Cannot tell whether instance %s runs: %s" % (item["name"], exc)
+        if result["pid"] is not None:
+            result["state"] = "running"
+        results.append(result)
+    pending = [(item, result) for item, result in zip(items, results) if "msg" not in result]
+    to_stop = [(item, result) for item, result in pending
+               if result["pid"] is not None and state in ("stopped", "restarted")]
+    to_start = [(item, result) for item, result in pending
+                if state == "restarted" or (state == "started" and result["pid"] is None)]
+    for item, result in to_stop + to_start:
+        result["changed"] = True
+    if module.check_mode:
+        for item, result in to_stop + to_start:
+            result.update(pid=None, state="stopped" if state == "stopped" else "running")
+        return results
 
-
-def stop_or_fail(module, pid):
-    """Stop the instance running as pid, warning when it had to be killed."""
-    params = module.params
-    try:
-        killed = stop(pid, params["binary"], params["pid_file"], params["timeout"])
-    except (ProcessError, OSError) as exc:
-        module.fail_json(msg="Instance %s (pid %d) did not stop: %s" % (params["name"], pid, exc))
-    if killed:
-        module.warn("Instance %s (pid %d) did not exit within %gs of SIGTERM and was killed with SIGKILL; "
-                    "writes since its last save may be lost. Raise timeout if saving takes that long."
-                    % (params["name"], pid, params["timeout"]))
+    for item, result in to_stop:
+        try:
+            killed = stop(result["pid"], binary, item["pid_file"], timeout)
+        except (ProcessError, OSError) as exc:
+            result["msg"] = "Instance %s (pid %d) did not stop: %s" % (item["name"], result["pid"], exc)
+            continue
+        result.update(pid=None, state="stopped")
+        if killed:
+            module.warn("Instance %s (pid %d) did not exit within %gs of SIGTERM and was killed with SIGKILL; "
+                        "writes since its last save may be lost. Raise timeout if saving takes that long."
+                        % (item["name"], result["previous_pid"], timeout))
+    # All are launched first (each daemonizes at once), then waited for together.
+    launched = []
+    for item, result in to_start:
+        if "msg" in result:
+            continue
+        address = item.get("address") or params["address"]
+        try:
+            deadline = launch(binary, item["config_file"], item["pid_file"], params["user"], params["group"], timeout,
+                              address=address, port=item.get("port"))
+        except (ProcessError, OSError) as exc:
+            result["msg"] = start_failure(item, exc)
+            continue
+        launched.append((item, result, address, deadline))
+    for item, result, address, deadline in launched:
+        try:
+            result["pid"] = wait_ready(binary, item["pid_file"], timeout, deadline, address=address, port=item.get("port"))
+        except (ProcessError, OSError) as exc:
+            result["msg"] = start_failure(item, exc)
+            continue
+        result["state"] = "running"
+    return results
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
+            instances=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                config_file=dict(type="path", required=True),
+                pid_file=dict(type="path", required=True),
+                log_file=dict(type="path"),
+                address=dict(type="str"),
+                port=dict(type="int"),
+            )),
             binary=dict(type="path", default="/usr/bin/redis-server"),
-            config_file=dict(type="path", required=True),
-            pid_file=dict(type="path", required=True),
+            config_file=dict(type="path"),
+            pid_file=dict(type="path"),
             log_file=dict(type="path"),
             user=dict(type="str", default="redis"),
             group=dict(type="str", default="redis"),
@@ -234,26 +348,24 @@ def main():
             port=dict(type="int"),
             timeout=dict(type="float", default=30.0),
         ),
+        required_one_of=[["name", "instances"]],
+        mutually_exclusive=[["instances", option] for option in ("name", "config_file", "pid_file", "log_file", "port")],
+        required_together=[["name", "config_file", "pid_file"]],
         supports_check_mode=True,
     )
-    state = module.params["state"]
-    try:
-        pid = running_pid(module.params["pid_file"], module.params["binary"])
-    except OSError as exc:
-        module.fail_json(msg="Cannot tell whether instance %s runs: %s" % (module.params["name"], exc))
-
-    if state == "started" and pid is not None:
-        module.exit_json(changed=False, state="running", pid=pid, previous_pid=pid)
-    if state == "stopped" and pid is None:
-        module.exit_json(changed=False, state="stopped", pid=None, previous_pid=None)
-    if module.check_mode:
-        module.exit_json(changed=True, state="stopped" if state == "stopped" else "running", pid=None, previous_pid=pid)
-
-    if pid is not None:
-        stop_or_fail(module, pid)
-    if state == "stopped":
-        module.exit_json(changed=True, state="stopped", pid=None, previous_pid=pid)
-    module.exit_json(changed=True, state="running", pid=start_or_fail(module), previous_pid=pid)
+    if module.params["instances"] is not None:
+        results = apply(module, module.params["instances"])
+        failed = [result["msg"] for result in results if "msg" in result]
+        changed = any(result["changed"] for result in results)
+        if failed:
+            module.fail_json(msg="\n".join(failed), changed=changed, instances=results)
+        module.exit_json(changed=changed, instances=results)
+    # One instance: the same, with its result at the top.
+    result = apply(module, [{option: module.params[option] for option in INSTANCE_OPTIONS}])[0]
+    if "msg" in result:
+        module.fail_json(msg=result["msg"])
+    module.exit_json(changed=result["changed"], state=result["state"], pid=result["pid"],
+                     previous_pid=result["previous_pid"])
 
 
 if __name__ == "__main__":

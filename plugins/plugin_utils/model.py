@@ -212,6 +212,15 @@ def instance_logins(instances):
     return {name: dict(item["login"]) for name, item in instances.items()}
 
 
+def process_items(instances, skip=()):
+    """The items of server_process's instances option (service manager process): each instance of
+    the model not named in skip (those already running), with its files, in order."""
+    skip = set(skip or ())
+    return [{"name": name, "config_file": item["paths"]["main"], "pid_file": item["paths"]["pid"],
+             "log_file": item["paths"]["log"], "address": item["login_host"], "port": item["port"]}
+            for name, item in instances.items() if name not in skip]
+
+
 def read_items(instances):
     """The items of the one replication_info call of a run (tasks/running.yml), one per instance:
     its login, its main file (pending restarts) and, for a replica of the inventory, the count

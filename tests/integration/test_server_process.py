@@ -176,3 +176,80 @@ def test_start_refuses_a_port_something_else_listens_on(instance):
     assert result["failed"], result
     assert "127.0.0.1:%d already accepts connections" % instance["port"] in result["msg"]
     assert not os.path.exists(instance["pid_file"])
+
+
+@pytest.fixture
+def instances(workdir):
+    """Items of the instances option: three instances, each with its own config, data dir and port."""
+    items = []
+    for name in ("one", "two", "three"):
+        port = free_port()
+        data_dir = os.path.join(workdir, "data-" + name)
+        os.mkdir(data_dir)
+        os.chown(data_dir, REDIS_UID, REDIS_GID)
+        config_file = os.path.join(workdir, "redis-%s.conf" % name)
+        log_file = os.path.join(data_dir, "redis.log")
+        with open(config_file, "w") as handle:
+            handle.write('port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\nsave ""\nappendonly no\n'
+                         % (port, data_dir, log_file))
+        items.append(dict(name=name, config_file=config_file, pid_file=os.path.join(workdir, "run", name + ".pid"),
+                          log_file=log_file, port=port))
+    yield items
+    for item in items:
+        kill_servers_working_in(os.path.dirname(item["log_file"]))
+
+
+def test_instances_start_together_in_one_call_and_only_the_stopped_ones(instances):
+    common = dict(binary=BINARY, timeout=10)
+    checked = run_module("server_process", dict(common, instances=instances), check=True)
+    assert checked["changed"] and not checked.get("failed"), checked
+    assert [(r["name"], r["state"], r["pid"], r["changed"]) for r in checked["instances"]] == [
+        (item["name"], "running", None, True) for item in instances]
+    for item in instances:
+        with pytest.raises(ConnectionRefusedError):
+            ping(item["port"])
+
+    started = run_module("server_process", dict(common, instances=instances))
+    assert started["changed"] and not started.get("failed"), started
+    assert [(r["name"], r["state"], r["previous_pid"], r["changed"]) for r in started["instances"]] == [
+        (item["name"], "running", None, True) for item in instances]
+    pids = {r["name"]: r["pid"] for r in started["instances"]}
+    for item in instances:
+        assert ping(item["port"]) == b"+PONG\r\n"
+        assert ids(pids[item["name"]], "Uid") == [REDIS_UID] * 4
+
+    # Only the instance that is not running is started; the others keep their process.
+    stopped = run_module("server_process", dict(common, instances=instances[1:2], state="stopped"))
+    assert [(r["name"], r["state"], r["changed"]) for r in stopped["instances"]] == [("two", "stopped", True)]
+    assert not alive(pids["two"])
+    again = run_module("server_process", dict(common, instances=instances))
+    assert again["changed"], again
+    assert [(r["name"], r["changed"]) for r in again["instances"]] == [("one", False), ("two", True), ("three", False)]
+    assert again["instances"][0]["pid"] == pids["one"] and again["instances"][2]["pid"] == pids["three"]
+    assert ping(instances[1]["port"]) == b"+PONG\r\n"
+
+    unchanged = run_module("server_process", dict(common, instances=instances))
+    assert not unchanged["changed"], unchanged
+
+    stopped = run_module("server_process", dict(common, instances=instances, state="stopped"))
+    assert [r["state"] for r in stopped["instances"]] == ["stopped"] * 3
+    for item in instances:
+        with pytest.raises(ConnectionRefusedError):
+            ping(item["port"])
+
+
+def test_one_instance_that_cannot_start_fails_the_call_after_the_others_started(instances):
+    with open(instances[0]["config_file"], "a") as handle:
+        handle.write("no-such-directive yes\n")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", instances[2]["port"]))
+        listener.listen()
+        result = run_module("server_process", dict(binary=BINARY, timeout=10, instances=instances))
+    assert result["failed"] and result["changed"], result
+    assert result["msg"].startswith("Instance one did not start: "), result["msg"]
+    assert "Bad directive" in result["msg"]
+    assert "Instance three did not start: 127.0.0.1:%d already accepts connections" % instances[2]["port"] in result["msg"]
+    by_name = {r["name"]: r for r in result["instances"]}
+    assert (by_name["two"]["state"], by_name["two"]["changed"]) == ("running", True)
+    assert "msg" not in by_name["two"] and "msg" in by_name["one"] and "msg" in by_name["three"]
+    assert ping(instances[1]["port"]) == b"+PONG\r\n"

@@ -363,3 +363,12 @@ def test_instance_logins_are_keyed_by_name_with_the_password_only_in_the_view_wi
     assert "login_password" not in model.instance_logins(safe)["replica"]
     assert {name: login["login_password"] for name, login in model.instance_logins(secret_view()).items()} == {
         name: item["password"] for name, item in secret_view().items()}
+
+
+def test_process_items_carry_each_instance_s_files_and_leave_out_the_running_ones():
+    items = model.process_items(safe_view())
+    assert items[0] == {"name": "master", "config_file": "/etc/redis/redis-master.conf",
+                        "pid_file": DIRS["run_dir"] + "/redis-master.pid", "log_file": "/var/log/redis/redis-master.log",
+                        "address": "127.0.0.1", "port": 6379}
+    assert [item["name"] for item in model.process_items(safe_view(), skip=["master"])] == ["replica"]
+    assert model.process_items(safe_view(), skip=["master", "replica"]) == []
