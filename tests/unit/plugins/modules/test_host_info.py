@@ -12,33 +12,11 @@ import stat
 import pytest
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.redisops.redis.plugins.modules import host_info
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-@pytest.fixture
-def run_main(monkeypatch):
-    """run_main(module, args) -> the result of exit_json, or of fail_json with failed=True (no client: host_info has none)."""
-    def exit_json(self, **result):
-        raise ModuleExit(dict(result, failed=False))
-
-    def fail_json(self, msg, **result):
-        raise ModuleExit(dict(result, failed=True, msg=msg))
-
-    def run(module, args):
-        monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
-        monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
-        with patch_module_args(args), pytest.raises(ModuleExit) as raised:
-            module.main()
-        return raised.value.result
-    return run
+# run_main: tests/unit/plugins/modules/conftest.py (host_info opens no client).
 
 
 @pytest.fixture

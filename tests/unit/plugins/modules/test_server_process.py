@@ -10,38 +10,19 @@ import os
 
 import pytest
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.redisops.redis.plugins.modules import server_process
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
 @pytest.fixture
-def run_main(monkeypatch):
-    def exit_json(self, **result):
-        raise ModuleExit(dict(result, failed=False))
-
-    def fail_json(self, msg, **result):
-        raise ModuleExit(dict(result, failed=True, msg=msg))
-
+def run_server_process(monkeypatch, run_main):
     def run(args, running=()):
         """args -> result; the instances whose pid file is in running run (pid 100 + its index in running)."""
-        monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
-        monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
         running = list(running)
         monkeypatch.setattr(server_process, "running_pid",
                             lambda pid_file, binary: 100 + running.index(pid_file) if pid_file in running else None)
         monkeypatch.setattr(server_process, "launch", lambda *a, **k: pytest.fail("launched in check mode"))
         monkeypatch.setattr(server_process, "stop", lambda *a, **k: pytest.fail("stopped in check mode"))
-        with patch_module_args(args), pytest.raises(ModuleExit) as raised:
-            server_process.main()
-        return raised.value.result
+        return run_main(server_process, args)
     return run
 
 
@@ -56,14 +37,14 @@ def item(name):
     ({"name": "a", "config_file": "/c"}, "parameters are required together: name, config_file, pid_file"),
     ({"instances": [{"name": "a", "pid_file": "/p"}]}, "missing required arguments: config_file"),
 ])
-def test_arguments_of_the_two_forms(run_main, args, message):
-    result = run_main(args)
+def test_arguments_of_the_two_forms(run_server_process, args, message):
+    result = run_server_process(args)
     assert result["failed"] and message in result["msg"], result
 
 
-def test_check_mode_over_a_list_says_which_would_start_and_changes_nothing(run_main):
+def test_check_mode_over_a_list_says_which_would_start_and_changes_nothing(run_server_process):
     items = [item("a"), item("b"), item("c")]
-    result = run_main({"instances": items, "_ansible_check_mode": True}, running=[items[1]["pid_file"]])
+    result = run_server_process({"instances": items, "_ansible_check_mode": True}, running=[items[1]["pid_file"]])
     assert result["changed"] and not result["failed"]
     assert [(r["name"], r["changed"], r["state"], r["pid"], r["previous_pid"]) for r in result["instances"]] == [
         ("a", True, "running", None, None), ("b", False, "running", 100, 100), ("c", True, "running", None, None)]
@@ -76,9 +57,9 @@ def test_check_mode_over_a_list_says_which_would_start_and_changes_nothing(run_m
     ("stopped", False, {"changed": False, "state": "stopped", "pid": None, "previous_pid": None}),
     ("restarted", True, {"changed": True, "state": "running", "pid": None, "previous_pid": 100}),
 ])
-def test_single_form_in_check_mode_returns_its_result_at_the_top(run_main, state, running, expected):
+def test_single_form_in_check_mode_returns_its_result_at_the_top(run_server_process, state, running, expected):
     args = dict(item("a"), state=state, _ansible_check_mode=True)
-    result = run_main(args, running=[args["pid_file"]] if running else [])
+    result = run_server_process(args, running=[args["pid_file"]] if running else [])
     assert {key: result[key] for key in expected} == expected
     assert "instances" not in result
     assert os.path.basename(args["pid_file"]) == "redis-a.pid"
