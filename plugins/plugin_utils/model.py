@@ -398,10 +398,17 @@ def rdb_only(found):
     return [name for name in dict.fromkeys(rdb) if name not in aof]
 
 
-def restart_instances(instances, written=None, pending=None, all_instances=False):
+def restart_instances(instances, written=None, pending=None, all_instances=False, started=()):
     """The instances to restart, in inventory order: all of them (the unit changed, or a TLS file
     every instance reads), else those whose main file this run changed so that a restart applies,
-    and those that still run an older main file (pending: names)."""
+    and those that still run an older main file (pending: names). Never those this run has just
+    started (started: names): they run their new files already."""
+    started = set(started or ())
+    return [item for item in _restart_candidates(instances, written, pending, all_instances)
+            if item["name"] not in started]
+
+
+def _restart_candidates(instances, written, pending, all_instances):
     if all_instances:
         return list(instances.values())
     restart = set(pending or [])

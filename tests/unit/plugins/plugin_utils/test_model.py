@@ -372,3 +372,10 @@ def test_process_items_carry_each_instance_s_files_and_leave_out_the_running_one
                         "address": "127.0.0.1", "port": 6379}
     assert [item["name"] for item in model.process_items(safe_view(), skip=["master"])] == ["replica"]
     assert model.process_items(safe_view(), skip=["master", "replica"]) == []
+
+
+def test_restart_instances_leave_out_those_the_run_has_just_started():
+    instances = safe_view()
+    written = {"files": [{"path": item["paths"]["main"], "restart": True} for item in instances.values()]}
+    assert [item["name"] for item in model.restart_instances(instances, written, started=["master"])] == ["replica"]
+    assert model.restart_instances(instances, written, all_instances=True, started=["master", "replica"]) == []
