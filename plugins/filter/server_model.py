@@ -52,6 +52,7 @@ class FilterModule:
             "live_items": model.live_items,
             "read_items": model.read_items,
             "instance_logins": model.instance_logins,
+            "check_items": model.check_items,
             "process_items": model.process_items,
             "extra_directives": model.extra_directives,
             "guard_findings": guard_findings,

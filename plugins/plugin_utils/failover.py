@@ -377,5 +377,9 @@ def failover_running(instances, plan, host):
         if member is None or not member["running"]:
             continue
         replicas = [entry for entry in instance.get("replicas") or [] if _replica_label(entry) not in down]
-        result.append(dict(instance, replicas=replicas))
+        item = dict(instance, replicas=replicas)
+        if "check" in instance:  # the role's model: its replication_check item expects these replicas
+            item["check"] = dict(instance["check"], replicas=[{"host": entry["host"], "port": entry["port"]}
+                                                              for entry in replicas], min_replicas=len(replicas))
+        result.append(item)
     return result

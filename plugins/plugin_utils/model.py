@@ -221,6 +221,13 @@ def process_items(instances, skip=()):
             for name, item in instances.items() if name not in skip]
 
 
+def check_items(checked, secrets):
+    """The items of replication_check's instances option for the instances checked (the model's
+    items, or items derived from them, such as playbooks/failover.yml's with the replicas that run),
+    each with the login password from the view with secrets, joined by name."""
+    return [dict(item["check"], login_password=secrets[item["name"]]["password"]) for item in checked]
+
+
 def read_items(instances):
     """The items of the one replication_info call of a run (tasks/running.yml), one per instance:
     its login, its main file (pending restarts) and, for a replica of the inventory, the count
@@ -411,10 +418,16 @@ def restart_instances(instances, written=None, pending=None, all_instances=False
 def _restart_candidates(instances, written, pending, all_instances):
     if all_instances:
         return list(instances.values())
-    restart = set(pending or [])
     main_files = {item["paths"]["main"]: name for name, item in instances.items()}
     own_files = set(main_files) | set(item["paths"]["live"] for item in instances.values())
-    for result in (written or {}).get("files") or []:
+    results = (written or {}).get("files") or []
+    # pending compares the running configuration with the main file as the run found it: when the
+    # run wrote that file (back) itself, as after an outside CONFIG REWRITE, the comparison was with
+    # a file that is gone. The next run compares with the role's file.
+    rewritten = set(main_files[result["path"]] for result in results
+                    if result.get("changed") and result.get("path") in main_files)
+    restart = set(pending or []) - rewritten
+    for result in results:
         if not result.get("restart"):
             continue
         if result.get("path") in main_files:

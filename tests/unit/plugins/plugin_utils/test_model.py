@@ -379,3 +379,17 @@ def test_restart_instances_leave_out_those_the_run_has_just_started():
     written = {"files": [{"path": item["paths"]["main"], "restart": True} for item in instances.values()]}
     assert [item["name"] for item in model.restart_instances(instances, written, started=["master"])] == ["replica"]
     assert model.restart_instances(instances, written, all_instances=True, started=["master", "replica"]) == []
+
+
+def test_a_pending_restart_read_from_a_file_the_run_wrote_back_is_not_one():
+    # After CONFIG REWRITE the run found the server's own file, and wrote the role's back without a restart.
+    instances = safe_view()
+    written = {"files": [{"path": instances["replica"]["paths"]["main"], "changed": True, "restart": False}]}
+    assert model.restart_instances(instances, written, ["replica"]) == []
+    assert [item["name"] for item in model.restart_instances(instances, {"files": []}, ["replica"])] == ["replica"]
+
+
+def test_check_items_take_the_check_of_each_item_given_with_its_password():
+    secret = secret_view()
+    derived = [dict(safe_view()["master"], check=dict(safe_view()["master"]["check"], replicas=[], min_replicas=0))]
+    assert model.check_items(derived, secret) == [dict(derived[0]["check"], login_password=secret["master"]["password"])]
