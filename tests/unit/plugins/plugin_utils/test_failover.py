@@ -278,3 +278,13 @@ def test_the_checks_leave_out_what_does_not_run_and_what_is_not_in_the_group():
     names = [item["name"] for item in failover_running(applied(BED, planned)["localhost"], planned, "localhost")]
     assert names == ["master", "replica1", "replica2"]
     assert failover_running(applied(BED, planned)["localhost"], planned, "elsewhere") == []
+
+
+def test_the_checks_of_the_role_s_model_expect_only_the_replicas_that_run():
+    plan = unplanned_failover_plan(None, resolved(SMALL), probes(master=None, replica1=stranded(128), replica2=None),
+                                   no_dns)
+    instances = [dict(item, check={"instance": "localhost:" + item["name"], "replicas": [{"host": "x", "port": 1}],
+                                   "min_replicas": 9}) for item in applied(SMALL, plan)["localhost"]]
+    checked = failover_running(instances, plan, "localhost")
+    assert [(item["name"], item["check"]["replicas"], item["check"]["min_replicas"]) for item in checked] == [
+        ("replica1", [], 0)]
