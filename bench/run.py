@@ -345,6 +345,21 @@ def measure_replica_start(bed, replica, master_port, mode, timeout=600):
     return result
 
 
+def converge_and_rerun(bed, rep, hosts=1):
+    """One repetition on bed (a LocalBed or FleetBed of hosts hosts): the floor, a converge from
+    nothing, then the idempotent run, which must change nothing. Returns the three times and the
+    idempotent run's counts (run_counts)."""
+    floor = bed.floor()
+    bed.wipe()
+    converge = bed.site()[0]
+    timing_file = bed.path("timing-idempotent-%d.jsonl" % rep)
+    seconds, stdout = bed.site(timing_file=timing_file)
+    if changed_count(stdout):
+        raise RuntimeError("the second run of site.yml over %d host(s) changed %d thing(s):\n%s"
+                           % (hosts, changed_count(stdout), stdout))
+    return floor, converge, seconds, run_counts(read_timing(timing_file), hosts)
+
+
 # --------------------------------------------------------------------------------------------
 # Sections
 
@@ -355,15 +370,10 @@ def section_bed(results, floors):
     converge, idempotent, counts = [], [], None
     try:
         for rep in range(REPS):
-            floors.append(bed.floor())
-            bed.wipe()
-            converge.append(bed.site()[0])
-            timing_file = bed.path("timing-idempotent-%d.jsonl" % rep)
-            seconds, stdout = bed.site(timing_file=timing_file)
-            if changed_count(stdout):
-                raise RuntimeError("the second run of site.yml changed %d thing(s):\n%s" % (changed_count(stdout), stdout))
-            idempotent.append(seconds)
-            counts = run_counts(read_timing(timing_file))
+            floor, converge_seconds, idempotent_seconds, counts = converge_and_rerun(bed, rep)
+            floors.append(floor)
+            converge.append(converge_seconds)
+            idempotent.append(idempotent_seconds)
             log("bed rep %d: floor %.2fs converge %.2fs idempotent %.2fs"
                 % (rep + 1, floors[-1], converge[-1], idempotent[-1]))
     finally:
@@ -596,15 +606,10 @@ def section_fleet(results, floors):
         floor, converge, idempotent, counts = [], [], [], None
         try:
             for rep in range(FLEET_REPS):
-                floor.append(bed.floor())
-                bed.wipe()
-                converge.append(bed.site()[0])
-                timing_file = bed.path("timing-idempotent-%d.jsonl" % rep)
-                seconds, stdout = bed.site(timing_file=timing_file)
-                if changed_count(stdout):
-                    raise RuntimeError("idempotent run over %d hosts changed %d thing(s)" % (count, changed_count(stdout)))
-                idempotent.append(seconds)
-                counts = run_counts(read_timing(timing_file), count)
+                floor_seconds, converge_seconds, idempotent_seconds, counts = converge_and_rerun(bed, rep, count)
+                floor.append(floor_seconds)
+                converge.append(converge_seconds)
+                idempotent.append(idempotent_seconds)
                 log("fleet %d hosts rep %d: floor %.2fs converge %.2fs (%.1f x) idempotent %.2fs (%.1f x), "
                     "%d tasks, %.1f module executions per host"
                     % (count, rep + 1, floor[-1], converge[-1], converge[-1] / floor[-1], idempotent[-1],
