@@ -48,15 +48,19 @@ def connection_argument_spec():
     )
 
 
+def renamed(former, **option):
+    """The spec of an option whose former name is kept as a deprecated alias (until 1.0.0)."""
+    return dict(option, aliases=[former],
+                deprecated_aliases=[dict(name=former, version="1.0.0", collection_name="redisops.redis")])
+
+
 def advertise_spec():
     """The address and port the other instances reach an instance at, named as the role's
     redis_server_advertise_address; the failover module's announce_host and announce_port are
     deprecated aliases."""
-    def deprecated(name):
-        return [dict(name=name, version="1.0.0", collection_name="redisops.redis")]
     return dict(
-        advertise_address=dict(type="str", aliases=["announce_host"], deprecated_aliases=deprecated("announce_host")),
-        advertise_port=dict(type="int", aliases=["announce_port"], deprecated_aliases=deprecated("announce_port")),
+        advertise_address=renamed("announce_host", type="str"),
+        advertise_port=renamed("announce_port", type="int"),
     )
 
 

@@ -313,6 +313,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     ensure_required_libs,
     open_client,
     redis,
+    renamed,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     FailoverError,
@@ -339,18 +340,14 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
 )
 
 
-def _deprecated(*names):
-    return [dict(name=name, version="1.0.0", collection_name="redisops.redis") for name in names]
-
-
 # An item of the instances option of the collection's other modules, address and port required:
 # the target replicates from that address. The old names are deprecated aliases.
 MEMBER_SPEC = dict(
-    instance=dict(type="str", aliases=["name"], deprecated_aliases=_deprecated("name")),
-    login_host=dict(type="str", required=True, aliases=["host"], deprecated_aliases=_deprecated("host")),
-    login_port=dict(type="int", required=True, aliases=["port"], deprecated_aliases=_deprecated("port")),
-    login_user=dict(type="str", aliases=["user"], deprecated_aliases=_deprecated("user")),
-    login_password=dict(type="str", no_log=True, aliases=["password"], deprecated_aliases=_deprecated("password")),
+    instance=renamed("name", type="str"),
+    login_host=renamed("host", type="str", required=True),
+    login_port=renamed("port", type="int", required=True),
+    login_user=renamed("user", type="str"),
+    login_password=renamed("password", type="str", no_log=True),
 )
 # Polling interval while waiting for the target to reach the old master's offset.
 POLL_SECONDS = 0.005
