@@ -44,3 +44,29 @@ def unique(names):
     """names without repeats, in their first order."""
     seen = set()
     return [name for name in names if not (name in seen or seen.add(name))]
+
+
+# The traces of the role's instances on a host (plugins/plugin_utils/host_instances.py names them):
+# main files that carry the role's checksum header (live files are not main files), pid files, and
+# the active units of the systemd template unit.
+MAIN_FILE = re.compile(r"^redis-[^/]*\.conf$")
+LIVE_FILE = re.compile(r"\.live\.conf$")
+PID_FILE = re.compile(r"^redis-[^/]*\.pid$")
+CHECKSUM_HEADER = re.compile(r"^# redisops\.redis content sha256: ", re.MULTILINE)
+UNITS_ARGV = ["list-units", "--state=active", "--plain", "--no-legend", "--no-pager", "redis-instance@*"]
+
+
+def matching_files(directory, names, pattern, exclude=None):
+    """Paths in directory (names: its entries) whose name matches pattern and not exclude, sorted."""
+    return sorted("%s/%s" % (directory.rstrip("/"), name) for name in names
+                  if pattern.match(name) and not (exclude and exclude.search(name)))
+
+
+def has_checksum_header(text):
+    """Whether a file's text carries the role's checksum header line."""
+    return bool(CHECKSUM_HEADER.search(text or ""))
+
+
+def unit_names(stdout):
+    """The unit names of `systemctl list-units --plain --no-legend` output (first word of each line)."""
+    return [line.split()[0] for line in (stdout or "").splitlines() if line.strip()]

@@ -20,6 +20,9 @@ description:
     neither, RV(packages.manager) is null and every package counts as missing.
   - The server version is what C(BINARY --version) prints. A program that is missing or does not
     run is reported (RV(server.installed) false, RV(server.msg)), not a failure.
+  - With O(instance_traces), the traces of the role's instances (main files with its checksum header,
+    pid files, active systemd units) and, with O(failover_record), the content of that file, which the
+    role reads at the start of a run, in the same module run.
 author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -51,6 +54,25 @@ options:
       - Whether to gather the C(os_family) and C(service_mgr) facts.
     type: bool
     default: true
+  instance_traces:
+    description:
+      - Where to look for the traces of the C(redisops.redis.server) role's instances on the host,
+        returned as RV(instance_traces). Not looked for when unset.
+    type: dict
+    suboptions:
+      conf_dir:
+        description: The directory of the instances' configuration files (C(redis_server_conf_dir)).
+        type: path
+        required: true
+      run_dir:
+        description: The directory of their pid files (C(redis_server_run_dir)).
+        type: path
+        required: true
+  failover_record:
+    description:
+      - A small text file to read when it exists, returned as RV(failover_record); the role passes the
+        topology record that C(playbooks/failover.yml) leaves on each host of a group.
+    type: path
 seealso:
   - module: ansible.builtin.setup
   - module: ansible.builtin.package_facts
@@ -133,7 +155,42 @@ server:
       description: Why it is not installed (the program is missing, or did not print a version).
       type: str
       sample: "[Errno 2] No such file or directory: b'/usr/bin/redis-server'"
+instance_traces:
+  description: The traces of the role's instances found under O(instance_traces).
+  returned: O(instance_traces) is set
+  type: dict
+  contains:
+    config_files:
+      description: Main configuration files (C(redis-NAME.conf), not C(*.live.conf)) that carry the role's checksum header.
+      type: list
+      elements: str
+      sample: [/etc/redis/redis-master.conf]
+    pid_files:
+      description: Pid files C(redis-NAME.pid) in O(instance_traces.run_dir).
+      type: list
+      elements: str
+      sample: [/run/redis/redis-master.pid]
+    units:
+      description: Active units of the template unit C(redis-instance@.service); empty where systemd does not run.
+      type: list
+      elements: str
+      sample: [redis-instance@master.service]
+failover_record:
+  description: O(failover_record) and its content.
+  returned: O(failover_record) is set
+  type: dict
+  contains:
+    path:
+      description: O(failover_record).
+      type: str
+      sample: /etc/redis/redis-failover.yml
+    content:
+      description: Its text, null when it does not exist.
+      type: str
+      sample: "replicaof:\n  host1:main: null\n"
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
@@ -143,9 +200,16 @@ from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollecto
 
 from ansible_collections.redisops.redis.plugins.module_utils.dialect import parse_version_output
 from ansible_collections.redisops.redis.plugins.module_utils.host_info import (
+    LIVE_FILE,
+    MAIN_FILE,
+    PID_FILE,
+    UNITS_ARGV,
+    has_checksum_header,
+    matching_files,
     package_query,
     package_status,
     unique,
+    unit_names,
 )
 
 
@@ -183,12 +247,47 @@ def read_server(module, binary):
     return server
 
 
+def read_text(path):
+    """A file's text, None when it does not exist (or is not a readable file)."""
+    try:
+        with open(path, errors="replace") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return None
+
+
+def list_dir(directory):
+    try:
+        return os.listdir(directory)
+    except (IOError, OSError):
+        return []
+
+
+def find_traces(module, conf_dir, run_dir):
+    """The traces of the role's instances: main files with its header, pid files, active units."""
+    config_files = [path for path in matching_files(conf_dir, list_dir(conf_dir), MAIN_FILE, LIVE_FILE)
+                    if has_checksum_header(read_text(path))]
+    units = []
+    systemctl = module.get_bin_path("systemctl")
+    if systemctl:
+        # Where systemd is not running, systemctl fails: no unit to report.
+        rc, stdout = module.run_command([systemctl] + UNITS_ARGV)[:2]
+        units = unit_names(stdout) if rc == 0 else []
+    return {"config_files": config_files, "pid_files": matching_files(run_dir, list_dir(run_dir), PID_FILE),
+            "units": units}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             binary=dict(type="path"),
             packages=dict(type="list", elements="str", default=[]),
             facts=dict(type="bool", default=True),
+            instance_traces=dict(type="dict", options=dict(
+                conf_dir=dict(type="path", required=True),
+                run_dir=dict(type="path", required=True),
+            )),
+            failover_record=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -197,6 +296,12 @@ def main():
         result["ansible_facts"] = gather_facts(module)
     if module.params["binary"]:
         result["server"] = read_server(module, module.params["binary"])
+    traces = module.params["instance_traces"]
+    if traces:
+        result["instance_traces"] = find_traces(module, traces["conf_dir"], traces["run_dir"])
+    if module.params["failover_record"]:
+        result["failover_record"] = {"path": module.params["failover_record"],
+                                     "content": read_text(module.params["failover_record"])}
     module.exit_json(**result)
 
 

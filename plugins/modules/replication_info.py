@@ -150,7 +150,7 @@ instances:
   type: list
   elements: dict
   sample:
-    - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, unknown_directives: []}
+    - {instance: master, server: {name: redis, version: 7.0.15}, replication: {role: master}, aof_enabled: true, unknown_directives: []}
     - {instance: replica, error: "Cannot connect to 127.0.0.1:6479: Error 111 connecting to 127.0.0.1:6479. Connection refused."}
     - instance: cache
       login_refused: true
@@ -211,6 +211,11 @@ promotion:
       description: The replicas and writes of the instance, in words, for messages.
       type: str
       sample: 1 replica(s) and no client write since its promotion (only pings to its replicas)
+aof_enabled:
+  description: Whether the instance runs with its AOF on (C(aof_enabled) of C(INFO persistence)).
+  returned: success, unless O(instances) is given
+  type: bool
+  sample: true
 unknown_directives:
   description: The directives of O(directives) the server does not know (C(CONFIG GET) returns nothing for them).
   returned: success, unless O(instances) is given
@@ -446,14 +451,15 @@ def stream_since_promotion(client, state):
 
 
 def read(client, directives, config_file=None, count_writes=False):
-    """server, replication, unknown_directives, and pending_restart (with config_file) and promotion
-    (with count_writes) of the instance client talks to."""
+    """server, replication, aof_enabled, unknown_directives, and pending_restart (with config_file) and
+    promotion (with count_writes) of the instance client talks to."""
     server_info = parse_info(client.info("server"))
     replication_text = client.info("replication")
     unknown = [name for name in directives if not client.config_get(name)]
     state = replication_state(parse_info(replication_text))
+    aof_enabled = parse_info(client.info("persistence")).get("aof_enabled") == "1"
     result = dict(server=server_identity(server_info), replication=state, unknown_directives=unknown,
-                  promotion=None)
+                  promotion=None, aof_enabled=aof_enabled)
     if config_file:
         result["pending_restart"] = read_pending_restart(client, config_file,
                                                          int(server_info.get("uptime_in_seconds", 0)))

@@ -381,9 +381,12 @@ def guard_findings(instances, host, read, live=None, record=None, record_path=""
     return [finding for finding in findings if finding]
 
 
-def aof_instances(instances):
-    """Names of the instances whose file says appendonly yes."""
-    return [item["name"] for item in instances.values() if item["appendonly"]]
+def aof_instances(instances, read=None):
+    """Names of the instances whose file says appendonly yes, but for those the run's read
+    (read: this host's replication_info result, tasks/running.yml) found running with the AOF on
+    already: nothing to turn on there."""
+    aof_on = set(name for name, result in _results(read).items() if result.get("aof_enabled"))
+    return [item["name"] for item in instances.values() if item["appendonly"] and item["name"] not in aof_on]
 
 
 def aof_paths(instances, stopped):

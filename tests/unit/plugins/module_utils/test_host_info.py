@@ -7,7 +7,13 @@ from __future__ import annotations
 
 
 from ansible_collections.redisops.redis.plugins.module_utils.host_info import (
+    LIVE_FILE,
+    MAIN_FILE,
+    PID_FILE,
+    has_checksum_header,
     installed_packages,
+    matching_files,
+    unit_names,
     package_query,
     package_status,
     unique,
@@ -46,3 +52,12 @@ def test_package_query_prefers_dpkg_query_then_rpm():
 
 def test_unique_keeps_the_first_order():
     assert unique(["b", "a", "b", "c", "a"]) == ["b", "a", "c"]
+
+
+def test_instance_traces_helpers():
+    names = ["redis-a.conf", "redis-a.live.conf", "redis.conf", "redis-b.pid", "sentinel.conf"]
+    assert matching_files("/etc/redis/", names, MAIN_FILE, LIVE_FILE) == ["/etc/redis/redis-a.conf"]
+    assert matching_files("/run/redis", names, PID_FILE) == ["/run/redis/redis-b.pid"]
+    assert has_checksum_header("# Managed\n# redisops.redis content sha256: ab\nport 1\n")
+    assert not has_checksum_header("port 1\n# not redisops.redis content sha256: ab\n")
+    assert unit_names("redis-instance@a.service loaded active running A\n\n") == ["redis-instance@a.service"]

@@ -87,3 +87,42 @@ def test_no_packages_runs_no_query(run_main, fake_host, monkeypatch):
     result = run_main(host_info, {"facts": False})
     assert result["packages"] == {"manager": "dpkg-query", "installed": [], "missing": []}
     assert os.path.basename(fake_host[0]) == "dpkg-query"
+
+
+def test_instance_traces_and_failover_record(run_main, fake_host, tmp_path, monkeypatch):
+    conf_dir, run_dir = tmp_path / "etc", tmp_path / "run"
+    conf_dir.mkdir()
+    run_dir.mkdir()
+    header = "# redisops.redis content sha256: 0123\n"
+    (conf_dir / "redis-main.conf").write_text(header + "port 6379\n")
+    (conf_dir / "redis-main.live.conf").write_text(header)  # a live file is no main file
+    (conf_dir / "redis-hand.conf").write_text("port 6380\n")  # not the role's: no header
+    (conf_dir / "redis.conf").write_text(header)  # not an instance's name
+    (conf_dir / "redis-failover.yml").write_text("replicaof: {}\n")
+    (run_dir / "redis-main.pid").write_text("1\n")
+    (run_dir / "redis-server.pid").write_text("1\n")
+    (run_dir / "other.pid").write_text("1\n")
+    monkeypatch.setattr(AnsibleModule, "run_command",
+                        lambda self, argv, **kwargs: (0, "redis-instance@main.service loaded active running x\n", ""))
+    systemctl = tmp_path / "systemctl"
+    systemctl.write_text("")
+    real = AnsibleModule.get_bin_path
+    monkeypatch.setattr(AnsibleModule, "get_bin_path",
+                        lambda self, name, *a, **k: str(systemctl) if name == "systemctl" else real(self, name, *a, **k))
+    result = run_main(host_info, {"facts": False, "instance_traces": {"conf_dir": str(conf_dir), "run_dir": str(run_dir)},
+                                  "failover_record": str(conf_dir / "redis-failover.yml")})
+    assert result["instance_traces"] == {"config_files": [str(conf_dir / "redis-main.conf")],
+                                         "pid_files": [str(run_dir / "redis-main.pid"), str(run_dir / "redis-server.pid")],
+                                         "units": ["redis-instance@main.service"]}
+    assert result["failover_record"] == {"path": str(conf_dir / "redis-failover.yml"), "content": "replicaof: {}\n"}
+
+
+def test_traces_of_a_host_without_them(run_main, fake_host, tmp_path, monkeypatch):
+    # No directories yet, systemctl failing (no systemd as PID 1): nothing found, nothing failed.
+    monkeypatch.setattr(AnsibleModule, "run_command", lambda self, argv, **kwargs: (1, "", "System has not been booted"))
+    result = run_main(host_info, {"facts": False, "instance_traces": {"conf_dir": str(tmp_path / "none"),
+                                                                      "run_dir": str(tmp_path / "none")},
+                                  "failover_record": str(tmp_path / "none" / "redis-failover.yml")})
+    assert result["instance_traces"]["config_files"] == [] and result["instance_traces"]["pid_files"] == []
+    assert result["instance_traces"]["units"] == []
+    assert result["failover_record"]["content"] is None

@@ -19,7 +19,8 @@ def test_returns_the_server_and_the_normalised_state(run_main, fake_client):
     assert tuple(result["replication"]) == STATE_KEYS
     assert result["replication"]["role"] == "replica"
     assert result["replication"]["master_port"] == 16379
-    assert client.sections == ["server", "replication"]
+    assert client.sections == ["server", "replication", "persistence"]
+    assert result["aof_enabled"] is False  # the recorded INFO has no persistence section
 
 
 def test_check_mode_reads_the_same(run_main, fake_client):

@@ -99,6 +99,16 @@ def test_appendonly_is_read_from_the_instances_directives(config, appendonly):
     assert model.aof_instances(instances) == (["master", "replica"] if appendonly else [])
 
 
+def test_an_instance_read_running_with_its_aof_on_needs_no_aof_turned_on():
+    instances = safe_view()
+    read = {"instances": [{"instance": "master", "replication": {"role": "master"}, "aof_enabled": True},
+                          {"instance": "replica", "replication": {"role": "slave"}, "aof_enabled": False}]}
+    assert model.aof_instances(instances, read) == ["replica"]
+    # Not read (stopped, or a login refused): still passed on, aof_enable says what it finds.
+    assert model.aof_instances(instances, {"instances": [{"instance": "master", "error": "refused"}]}) == ["master", "replica"]
+    assert model.aof_instances(instances, {"skipped": True}) == ["master", "replica"]
+
+
 def test_the_safe_view_holds_no_secret_and_the_secret_view_joins_them_by_name():
     instances, secret = safe_view(), secret_view()
     assert "pw" not in [value for item in instances.values() for value in item["login"].values()]
