@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.redisops.redis.plugins.module_utils.connection import member_spec
+from ansible_collections.redisops.redis.plugins.module_utils.connection import address_member_spec, member_spec
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
     check_member_options,
     info_member_options,
@@ -100,7 +100,8 @@ def _suboptions(spec, prefix=""):
     """The documentation of the options of spec: each "As O(PREFIX NAME)", with its type, choices, default."""
     docs = {}
     for name, option in spec.items():
-        doc = {key: option[key] for key in ("type", "elements", "choices", "required", "default") if key in option}
+        doc = {key: option[key] for key in ("type", "elements", "choices", "required", "default", "aliases")
+               if key in option}
         if prefix:
             doc["description"] = "As O(%s%s)." % (prefix, name)
         elif name == "instance":
@@ -125,3 +126,8 @@ ModuleDocFragment.MEMBERS = instances_fragment()
 ModuleDocFragment.REPLICATION_INFO = instances_fragment(info_member_options())
 ModuleDocFragment.REPLICATION_CHECK = instances_fragment(check_member_options(), required=("role",))
 ModuleDocFragment.RUNTIME_CONFIG = instances_fragment(runtime_member_options(), required=("role",))
+# The failover module's O(master) and O(replicas): the same member spec, address required.
+ModuleDocFragment.FAILOVER = json.dumps({"options": {
+    "master": {"type": "dict", "suboptions": _suboptions(address_member_spec())},
+    "replicas": {"type": "list", "elements": "dict", "default": [], "suboptions": _suboptions(address_member_spec())},
+}})

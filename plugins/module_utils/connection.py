@@ -78,6 +78,20 @@ def member_spec(options=None, required=()):
     return spec
 
 
+# The failover module's members (master, replicas) reach each other by address, so they have no
+# unix socket; their keys were name, host, port, user and password before: deprecated aliases.
+FORMER_MEMBER_NAMES = {"instance": "name", "login_host": "host", "login_port": "port", "login_user": "user",
+                       "login_password": "password"}
+
+
+def address_member_spec():
+    """member_spec() of an instance that others replicate from: address and port required, no unix
+    socket, the former key names as deprecated aliases (the failover module's O(master), O(replicas))."""
+    spec = member_spec(required=("login_host", "login_port"))
+    del spec["login_unix_socket"]
+    return {name: renamed(FORMER_MEMBER_NAMES[name], **option) for name, option in spec.items()}
+
+
 def module_argument_spec(options=None, required=(), item_required_if=None, **module_options):
     """The argument_spec of a connection module: the connection options and the per-instance options
     at the top level (the single-instance form, and the defaults of each item), O(instances) whose

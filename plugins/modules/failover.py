@@ -43,6 +43,7 @@ author:
   - redisops contributors (!UNKNOWN)
 extends_documentation_fragment:
   - redisops.redis.connection
+  - redisops.redis.connection.failover
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -62,64 +63,14 @@ options:
   master:
     description:
       - The current master of the target, as the module reaches it, in the form of an item of the
-        C(instances) option of the collection's other modules.
-    type: dict
+        C(instances) option of the collection's other modules; its address (O(master.login_host)) is
+        also what the target's C(master_host) must be (or resolve to).
     required: true
-    suboptions:
-      instance:
-        description: Name of the instance in messages and results. Defaults to V(HOST:PORT).
-        type: str
-        aliases: [name]
-      login_host:
-        description:
-          - Address of the master. Also what the target's C(master_host) must be (or resolve to).
-        type: str
-        required: true
-        aliases: [host]
-      login_port:
-        description: Port of the master.
-        type: int
-        required: true
-        aliases: [port]
-      login_user:
-        description: ACL user to log in as. Defaults to O(login_user).
-        type: str
-        aliases: [user]
-      login_password:
-        description: Password to log in with. Defaults to O(login_password).
-        type: str
-        aliases: [password]
   replicas:
     description:
       - The master's other replicas, pointed at the target after its promotion, with the keys of O(master).
       - Replicas of the old master not listed here stay replicas of it (which becomes a replica of
         the target). Nothing is lost, but they replicate through it.
-    type: list
-    elements: dict
-    default: []
-    suboptions:
-      instance:
-        description: Name of the instance in messages and results. Defaults to V(HOST:PORT).
-        type: str
-        aliases: [name]
-      login_host:
-        description: Address of the replica.
-        type: str
-        required: true
-        aliases: [host]
-      login_port:
-        description: Port of the replica.
-        type: int
-        required: true
-        aliases: [port]
-      login_user:
-        description: ACL user to log in as. Defaults to O(login_user).
-        type: str
-        aliases: [user]
-      login_password:
-        description: Password to log in with. Defaults to O(login_password).
-        type: str
-        aliases: [password]
   advertise_address:
     description:
       - Address the old master and the other replicas use to reach the target (the role's
@@ -306,6 +257,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    address_member_spec,
     advertise_spec,
     connect,
     connection_argument_spec,
@@ -313,7 +265,6 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     ensure_required_libs,
     open_client,
     redis,
-    renamed,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     FailoverError,
@@ -340,15 +291,6 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
 )
 
 
-# An item of the instances option of the collection's other modules, address and port required:
-# the target replicates from that address. The old names are deprecated aliases.
-MEMBER_SPEC = dict(
-    instance=renamed("name", type="str"),
-    login_host=renamed("host", type="str", required=True),
-    login_port=renamed("port", type="int", required=True),
-    login_user=renamed("user", type="str"),
-    login_password=renamed("password", type="str", no_log=True),
-)
 # Polling interval while waiting for the target to reach the old master's offset.
 POLL_SECONDS = 0.005
 # Of pause_timeout, kept for promoting, demoting and resuming writes after the target caught up.
@@ -582,8 +524,8 @@ def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(
         instance=dict(type="str"),
-        master=dict(type="dict", required=True, options=MEMBER_SPEC),
-        replicas=dict(type="list", elements="dict", default=[], options=MEMBER_SPEC),
+        master=dict(type="dict", required=True, options=address_member_spec()),
+        replicas=dict(type="list", elements="dict", default=[], options=address_member_spec()),
         **advertise_spec(),
         masterauth=dict(type="str", no_log=True),
         masteruser=dict(type="str"),
