@@ -20,7 +20,7 @@ description:
     (both resolved through symlinks). A pid file naming a dead process or another program is stale;
     the instance counts as stopped, and the file is removed on start.
   - A start creates the directory of O(pid_file) when it is missing, owned by O(user) and O(group),
-    mode C(0755), then waits until the server runs and, when O(port) is set, accepts connections.
+    mode C(0755), then waits until the server runs and, when O(login_port) is set, accepts connections.
   - A stop sends C(SIGTERM) and waits up to O(timeout) seconds until the process is gone, as Redis
     saves its data on shutdown when persistence is on. Only then does it send
     C(SIGKILL), with a warning.
@@ -44,7 +44,7 @@ options:
     description:
       - Name of the instance, used in messages.
       - Required unless O(instances) is given, and mutually exclusive with it (as are O(config_file),
-        O(pid_file), O(log_file) and O(port)).
+        O(pid_file), O(log_file) and O(login_port)).
     type: str
   instances:
     description:
@@ -68,12 +68,14 @@ options:
       log_file:
         description: As O(log_file).
         type: path
-      address:
-        description: As O(address); the top-level O(address) when unset.
+      login_host:
+        description: As O(login_host); the top-level O(login_host) when unset.
         type: str
-      port:
-        description: As O(port).
+        aliases: [address]
+      login_port:
+        description: As O(login_port).
         type: int
+        aliases: [port]
   binary:
     description:
       - The server program, C(redis-server) or C(valkey-server).
@@ -110,17 +112,23 @@ options:
     type: str
     choices: [started, stopped, restarted]
     default: started
-  address:
+  login_host:
     description:
-      - Address a start probes for connections on O(port). Use one of the instance's C(bind) addresses.
+      - Address a start probes for connections on O(login_port). Use one of the instance's C(bind)
+        addresses (the C(redisops.redis.server) role passes the instance's login address, as to its
+        other modules).
+      - The alias O(address) is deprecated.
     type: str
     default: 127.0.0.1
-  port:
+    aliases: [address]
+  login_port:
     description:
-      - TCP port of the instance. When set, a start waits until O(address) accepts connections on it,
+      - TCP port of the instance. When set, a start waits until O(login_host) accepts connections on it,
         and refuses to start while something else already does.
       - When unset, a start waits only until the server's process runs.
+      - The alias O(port) is deprecated.
     type: int
+    aliases: [port]
   timeout:
     description:
       - Seconds a start waits for the server to run (and accept connections).
@@ -142,7 +150,7 @@ EXAMPLES = r"""
     config_file: /etc/redis/redis-replica.conf
     pid_file: /run/redis/redis-replica.pid
     log_file: /var/log/redis/redis-replica.log
-    port: 6479
+    login_port: 6479
   become: true
   register: replica_process
 
@@ -159,8 +167,8 @@ EXAMPLES = r"""
     log_file: /var/log/valkey/valkey-main.log
     user: valkey
     group: valkey
-    address: 10.0.0.12
-    port: 6379
+    login_host: 10.0.0.12
+    login_port: 6379
     state: restarted
   become: true
 
@@ -185,12 +193,12 @@ EXAMPLES = r"""
         config_file: /etc/redis/redis-main.conf
         pid_file: /run/redis/redis-main.pid
         log_file: /var/log/redis/redis-main.log
-        port: 6379
+        login_port: 6379
       - name: cache
         config_file: /etc/redis/redis-cache.conf
         pid_file: /run/redis/redis-cache.pid
         log_file: /var/log/redis/redis-cache.log
-        port: 6380
+        login_port: 6380
   become: true
   register: started
 
@@ -243,6 +251,7 @@ instances:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.connection import renamed
 from ansible_collections.redisops.redis.plugins.module_utils.server_process import (
     ProcessError,
     launch,
@@ -252,7 +261,21 @@ from ansible_collections.redisops.redis.plugins.module_utils.server_process impo
     wait_ready,
 )
 
-INSTANCE_OPTIONS = ("name", "config_file", "pid_file", "log_file", "address", "port")
+
+
+def instance_spec(item=False):
+    """The options of one instance, declared once: an item of O(instances) (item=True: its files
+    required, its login_host defaulting to the top-level one) or the top level of the single-instance
+    form. login_host and login_port are named as the other modules' options (address and port are
+    deprecated aliases)."""
+    return dict(
+        name=dict(type="str", required=item),
+        config_file=dict(type="path", required=item),
+        pid_file=dict(type="path", required=item),
+        log_file=dict(type="path"),
+        login_host=renamed("address", type="str", **({} if item else {"default": "127.0.0.1"})),
+        login_port=renamed("port", type="int"),
+    )
 
 
 def start_failure(item, exc):
@@ -307,17 +330,18 @@ def apply(module, items):
     for item, result in to_start:
         if "msg" in result:
             continue
-        address = item.get("address") or params["address"]
+        address = item.get("login_host") or params["login_host"]
         try:
             deadline = launch(binary, item["config_file"], item["pid_file"], params["user"], params["group"], timeout,
-                              address=address, port=item.get("port"))
+                              address=address, port=item.get("login_port"))
         except (ProcessError, OSError) as exc:
             result["msg"] = start_failure(item, exc)
             continue
         launched.append((item, result, address, deadline))
     for item, result, address, deadline in launched:
         try:
-            result["pid"] = wait_ready(binary, item["pid_file"], timeout, deadline, address=address, port=item.get("port"))
+            result["pid"] = wait_ready(binary, item["pid_file"], timeout, deadline, address=address,
+                                       port=item.get("login_port"))
         except (ProcessError, OSError) as exc:
             result["msg"] = start_failure(item, exc)
             continue
@@ -328,28 +352,16 @@ def apply(module, items):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str"),
-            instances=dict(type="list", elements="dict", options=dict(
-                name=dict(type="str", required=True),
-                config_file=dict(type="path", required=True),
-                pid_file=dict(type="path", required=True),
-                log_file=dict(type="path"),
-                address=dict(type="str"),
-                port=dict(type="int"),
-            )),
+            instance_spec(),
+            instances=dict(type="list", elements="dict", options=instance_spec(item=True)),
             binary=dict(type="path", default="/usr/bin/redis-server"),
-            config_file=dict(type="path"),
-            pid_file=dict(type="path"),
-            log_file=dict(type="path"),
             user=dict(type="str", default="redis"),
             group=dict(type="str", default="redis"),
             state=dict(type="str", default="started", choices=["started", "stopped", "restarted"]),
-            address=dict(type="str", default="127.0.0.1"),
-            port=dict(type="int"),
             timeout=dict(type="float", default=30.0),
         ),
         required_one_of=[["name", "instances"]],
-        mutually_exclusive=[["instances", option] for option in ("name", "config_file", "pid_file", "log_file", "port")],
+        mutually_exclusive=[["instances", option] for option in ("name", "config_file", "pid_file", "log_file", "login_port")],
         required_together=[["name", "config_file", "pid_file"]],
         supports_check_mode=True,
     )
@@ -361,7 +373,7 @@ def main():
             module.fail_json(msg="\n".join(failed), changed=changed, instances=results)
         module.exit_json(changed=changed, instances=results)
     # One instance: the same, with its result at the top.
-    result = apply(module, [{option: module.params[option] for option in INSTANCE_OPTIONS}])[0]
+    result = apply(module, [{option: module.params[option] for option in instance_spec()}])[0]
     if "msg" in result:
         module.fail_json(msg=result["msg"])
     module.exit_json(changed=result["changed"], state=result["state"], pid=result["pid"],

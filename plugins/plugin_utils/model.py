@@ -217,7 +217,7 @@ def process_items(instances, skip=()):
     the model not named in skip (those already running), with its files, in order."""
     skip = set(skip or ())
     return [{"name": name, "config_file": item["paths"]["main"], "pid_file": item["paths"]["pid"],
-             "log_file": item["paths"]["log"], "address": item["login_host"], "port": item["port"]}
+             "log_file": item["paths"]["log"], "login_host": item["login_host"], "login_port": item["port"]}
             for name, item in instances.items() if name not in skip]
 
 

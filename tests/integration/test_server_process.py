@@ -193,7 +193,7 @@ def instances(workdir):
             handle.write('port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\nsave ""\nappendonly no\n'
                          % (port, data_dir, log_file))
         items.append(dict(name=name, config_file=config_file, pid_file=os.path.join(workdir, "run", name + ".pid"),
-                          log_file=log_file, port=port))
+                          log_file=log_file, login_port=port))
     yield items
     for item in items:
         kill_servers_working_in(os.path.dirname(item["log_file"]))
@@ -207,7 +207,7 @@ def test_instances_start_together_in_one_call_and_only_the_stopped_ones(instance
         (item["name"], "running", None, True) for item in instances]
     for item in instances:
         with pytest.raises(ConnectionRefusedError):
-            ping(item["port"])
+            ping(item["login_port"])
 
     started = run_module("server_process", dict(common, instances=instances))
     assert started["changed"] and not started.get("failed"), started
@@ -215,7 +215,7 @@ def test_instances_start_together_in_one_call_and_only_the_stopped_ones(instance
         (item["name"], "running", None, True) for item in instances]
     pids = {r["name"]: r["pid"] for r in started["instances"]}
     for item in instances:
-        assert ping(item["port"]) == b"+PONG\r\n"
+        assert ping(item["login_port"]) == b"+PONG\r\n"
         assert ids(pids[item["name"]], "Uid") == [REDIS_UID] * 4
 
     # Only the instance that is not running is started; the others keep their process.
@@ -226,7 +226,7 @@ def test_instances_start_together_in_one_call_and_only_the_stopped_ones(instance
     assert again["changed"], again
     assert [(r["name"], r["changed"]) for r in again["instances"]] == [("one", False), ("two", True), ("three", False)]
     assert again["instances"][0]["pid"] == pids["one"] and again["instances"][2]["pid"] == pids["three"]
-    assert ping(instances[1]["port"]) == b"+PONG\r\n"
+    assert ping(instances[1]["login_port"]) == b"+PONG\r\n"
 
     unchanged = run_module("server_process", dict(common, instances=instances))
     assert not unchanged["changed"], unchanged
@@ -235,21 +235,21 @@ def test_instances_start_together_in_one_call_and_only_the_stopped_ones(instance
     assert [r["state"] for r in stopped["instances"]] == ["stopped"] * 3
     for item in instances:
         with pytest.raises(ConnectionRefusedError):
-            ping(item["port"])
+            ping(item["login_port"])
 
 
 def test_one_instance_that_cannot_start_fails_the_call_after_the_others_started(instances):
     with open(instances[0]["config_file"], "a") as handle:
         handle.write("no-such-directive yes\n")
     with socket.socket() as listener:
-        listener.bind(("127.0.0.1", instances[2]["port"]))
+        listener.bind(("127.0.0.1", instances[2]["login_port"]))
         listener.listen()
         result = run_module("server_process", dict(binary=BINARY, timeout=10, instances=instances))
     assert result["failed"] and result["changed"], result
     assert result["msg"].startswith("Instance one did not start: "), result["msg"]
     assert "Bad directive" in result["msg"]
-    assert "Instance three did not start: 127.0.0.1:%d already accepts connections" % instances[2]["port"] in result["msg"]
+    assert "Instance three did not start: 127.0.0.1:%d already accepts connections" % instances[2]["login_port"] in result["msg"]
     by_name = {r["name"]: r for r in result["instances"]}
     assert (by_name["two"]["state"], by_name["two"]["changed"]) == ("running", True)
     assert "msg" not in by_name["two"] and "msg" in by_name["one"] and "msg" in by_name["three"]
-    assert ping(instances[1]["port"]) == b"+PONG\r\n"
+    assert ping(instances[1]["login_port"]) == b"+PONG\r\n"

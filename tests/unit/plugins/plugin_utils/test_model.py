@@ -379,7 +379,7 @@ def test_process_items_carry_each_instance_s_files_and_leave_out_the_running_one
     items = model.process_items(safe_view())
     assert items[0] == {"name": "master", "config_file": "/etc/redis/redis-master.conf",
                         "pid_file": DIRS["run_dir"] + "/redis-master.pid", "log_file": "/var/log/redis/redis-master.log",
-                        "address": "127.0.0.1", "port": 6379}
+                        "login_host": "127.0.0.1", "login_port": 6379}
     assert [item["name"] for item in model.process_items(safe_view(), skip=["master"])] == ["replica"]
     assert model.process_items(safe_view(), skip=["master", "replica"]) == []
 
