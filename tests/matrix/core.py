@@ -28,7 +28,9 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# realpath: imported as ansible_collections.redisops.redis (a link back to the checkout), the
+# checkout itself is what the container mounts.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 CACHE = os.environ.get("REDISOPS_MATRIX_CACHE") or os.path.join(
     os.path.expanduser("~"), ".cache", "redisops", "ansible-core-matrix")
 # The controller Pythons each ansible-core version supports (its setup metadata and
