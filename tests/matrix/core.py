@@ -117,7 +117,9 @@ class Controller:
         if not self.container:
             return _run(cmd, timeout=timeout, env=env)
         name = "redisops-matrix-%s-%d" % (self.version.replace(".", "-"), os.getpid())
-        docker = ["docker", "run", "--rm", "--name", name, "-w", ROOT, "-v", "%s:%s" % (ROOT, ROOT),
+        # SYS_PTRACE: root reads /proc/PID/exe of the servers (they run as redis), as on a host.
+        docker = ["docker", "run", "--rm", "--name", name, "--cap-add", "SYS_PTRACE", "-w", ROOT,
+                  "-v", "%s:%s" % (ROOT, ROOT),
                   "-v", "%s:%s" % (os.path.dirname(self.venv), os.path.dirname(self.venv)),
                   "-v", "%s:/root/.ansible" % os.path.join(self.home, ".ansible"),
                   "-e", "PYTHONDONTWRITEBYTECODE=1", "-e", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
