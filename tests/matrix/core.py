@@ -105,7 +105,9 @@ class Controller:
         self.container = not _fits(sys.version_info, version)
         where = "trixie-py%d.%d" % IMAGE_PYTHON if self.container else "host-py%d.%d" % sys.version_info[:2]
         self.venv = os.path.join(CACHE, where, "ansible-core-%s" % version)
-        self.home = os.path.join(CACHE, where, "home")
+        # ansible-test keeps its sanity virtualenvs under ~/.ansible/test: a home per version, so
+        # that two versions (or tests/quality's sanity) never build the same one at once.
+        self.home = os.path.join(CACHE, where, "home-%s" % version)
         self.python_version = "%d.%d" % (IMAGE_PYTHON if self.container else sys.version_info[:2])
         self.name = "ansible-core %s on Python %s%s" % (version, self.python_version,
                                                           " (container %s)" % IMAGE if self.container else "")
@@ -187,8 +189,10 @@ class Controller:
     def sanity(self):
         tree = "/tmp/redisops-matrix-sanity-%s-%d" % (self.version, os.getpid())
         try:
-            return self.run(["bash", "tests/sanity/run.sh"],
-                            env={"VENV": self.venv, "SANITY_TREE": tree, "SANITY_PYTHON": self.python_version})
+            env = {"VENV": self.venv, "SANITY_TREE": tree, "SANITY_PYTHON": self.python_version}
+            if not self.container:  # the container's /root/.ansible is this home's
+                env["HOME"] = self.home
+            return self.run(["bash", "tests/sanity/run.sh"], env=env)
         finally:
             if not self.container:
                 shutil.rmtree(tree, ignore_errors=True)
