@@ -119,8 +119,9 @@ class Controller:
         if not self.container:
             return _run(cmd, timeout=timeout, env=env)
         name = "redisops-matrix-%s-%d" % (self.version.replace(".", "-"), os.getpid())
-        # SYS_PTRACE: root reads /proc/PID/exe of the servers (they run as redis), as on a host.
-        docker = ["docker", "run", "--rm", "--name", name, "--cap-add", "SYS_PTRACE", "-w", ROOT,
+        # SYS_PTRACE: root reads /proc/PID/exe of the servers (they run as redis), as on a host;
+        # --init: an init as PID 1 reaps the servers the process service manager daemonizes.
+        docker = ["docker", "run", "--rm", "--init", "--name", name, "--cap-add", "SYS_PTRACE", "-w", ROOT,
                   "-v", "%s:%s" % (ROOT, ROOT),
                   "-v", "%s:%s" % (os.path.dirname(self.venv), os.path.dirname(self.venv)),
                   "-v", "%s:/root/.ansible" % os.path.join(self.home, ".ansible"),
