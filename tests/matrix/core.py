@@ -128,9 +128,14 @@ class Controller:
                   "-e", "PYTHONDONTWRITEBYTECODE=1", "-e", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
         for path in _git_dirs():
             docker += ["-v", "%s:%s:ro" % (path, path)]
-        if os.path.exists(CA_BUNDLE):  # the host's trust store: the index may sit behind a proxy it trusts
+        if os.path.exists(CA_BUNDLE):
+            # The host's trust store: the index may sit behind a proxy only it trusts. In pip's
+            # site-wide file, since ansible-test passes its pip runs no PIP_* variables.
+            pip_conf = os.path.join(os.path.dirname(self.venv), "pip.conf")
+            with open(pip_conf, "w", encoding="utf-8") as handle:
+                handle.write("[global]\ncert = /etc/ssl/certs/host-ca-certificates.crt\n")
             docker += ["-v", "%s:/etc/ssl/certs/host-ca-certificates.crt:ro" % CA_BUNDLE,
-                       "-e", "PIP_CERT=/etc/ssl/certs/host-ca-certificates.crt"]
+                       "-v", "%s:/etc/pip.conf:ro" % pip_conf]
         for variable in ("PIP_INDEX_URL", "CI"):
             if os.environ.get(variable) and not os.environ[variable].startswith("file:"):
                 docker += ["-e", "%s=%s" % (variable, os.environ[variable])]
