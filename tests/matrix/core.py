@@ -109,8 +109,8 @@ class Controller:
         # that two versions (or tests/quality's sanity) never build the same one at once.
         self.home = os.path.join(CACHE, where, "home-%s" % version)
         self.python_version = "%d.%d" % (IMAGE_PYTHON if self.container else sys.version_info[:2])
-        self.name = "ansible-core %s on Python %s%s" % (version, self.python_version,
-                                                          " (container %s)" % IMAGE if self.container else "")
+        self.name = "ansible-core %s on Python %s%s" % (
+            version, self.python_version, " (container %s)" % IMAGE if self.container else "")
 
     # --- running commands ---------------------------------------------------------------------
 
