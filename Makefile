@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 # TEST_WORKERS=1 runs them in one process, as `make units` and the others do.
 TEST_WORKERS ?= auto
 
-.PHONY: run verify test units integration quality deps venv clean bench bench-quick
+.PHONY: run verify test units integration quality matrix deps venv clean bench bench-quick
 
 ## run: create the pinned Python environment, deploy the test bed (master 6379, replica 6479) and check it
 run: venv
@@ -37,6 +37,18 @@ integration: deps venv
 
 quality: venv
 	$(BIN)/pytest tests/quality $(PYTEST_ARGS)
+
+# The ansible-core matrix (tests/matrix, part of `make test`): for each version, the units,
+# site.yml on real servers and ansible-test sanity, in a virtualenv of
+# requirements/ansible-core-X.Y.txt; the versions this machine's Python cannot run (2.20 and later
+# on Python 3.11) in a Debian trixie container, hence the Docker engine.
+MATRIX ?= 2.16 2.17 2.18 2.19 2.20 2.21
+
+## matrix: units, site.yml and ansible-test sanity with each ansible-core of MATRIX (MATRIX=2.16 for one)
+matrix: deps venv
+	-molecule/images/start-dockerd.sh
+	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile) \
+	  $(foreach version,$(MATRIX),tests/matrix/test_ansible_core_$(subst .,_,$(version)).py) $(PYTEST_ARGS)
 
 venv: $(VENV)/.installed
 

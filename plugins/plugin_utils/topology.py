@@ -29,9 +29,11 @@ except ImportError:  # pragma: no cover
 
 try:  # ansible-core 2.19+: whether Ansible will render a string as a template
     from ansible.template import is_trusted_as_template
-except ImportError:  # pragma: no cover
+except ImportError:  # pragma: no cover  (ansible-core < 2.19: every string but those marked !unsafe)
+    from ansible.utils.unsafe_proxy import AnsibleUnsafe
+
     def is_trusted_as_template(value):
-        return isinstance(value, str)
+        return isinstance(value, str) and not isinstance(value, AnsibleUnsafe)
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 DIRECTIVE_RE = re.compile(r"^[a-z][a-z0-9-]*$")

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.redisops.redis.tests.unit.compat import patch_module_args
 
 from ansible_collections.redisops.redis.plugins.module_utils import connection
 

@@ -11,7 +11,7 @@ import pytest
 from ansible.module_utils.common import arg_spec
 import redis
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.redisops.redis.tests.unit.compat import patch_module_args
 
 from ansible_collections.redisops.redis.plugins.modules import failover
 

@@ -10,7 +10,7 @@ import os
 import stat
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.redisops.redis.tests.unit.compat import patch_module_args
 
 from ansible_collections.redisops.redis.plugins.modules import instance_files
 

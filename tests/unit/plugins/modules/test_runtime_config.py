@@ -14,7 +14,7 @@ import os
 
 import pytest
 import redis
-from ansible.module_utils.testing import patch_module_args
+from ansible_collections.redisops.redis.tests.unit.compat import patch_module_args
 
 from ansible_collections.redisops.redis.plugins.module_utils import connection
 from ansible_collections.redisops.redis.plugins.modules import runtime_config

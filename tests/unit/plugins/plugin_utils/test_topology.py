@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from ansible_collections.redisops.redis.plugins.plugin_utils import topology
+from ansible_collections.redisops.redis.tests.unit.compat import literal, trust_as_template
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import (
     TopologyError,
     quote,
@@ -628,8 +629,6 @@ class RawHostvars(dict):
 
 
 def templated(rendered_password, raw_password, instance_key=None):
-    from ansible.template import trust_as_template
-
     raw_value = trust_as_template(raw_password) if raw_password is not None else None
     instance, raw_instance = {"name": "main", "port": 1}, {"name": "main", "port": 1}
     if instance_key:
@@ -656,5 +655,5 @@ def test_a_password_that_is_one_expression_is_a_reference_and_allowed():
 def test_a_password_marked_unsafe_is_taken_literally():
     hostvars = RawHostvars({"localhost": {"redis_server_instances": [{"name": "main", "port": 1}],
                                           "redis_server_password": "{{ abc }}x"}},
-                           {"localhost": {"redis_server_password": "{{ abc }}x"}})  # untrusted: !unsafe
+                           {"localhost": {"redis_server_password": literal("{{ abc }}x")}})  # untrusted: !unsafe
     assert resolve(hostvars)[0]["password"] == "{{ abc }}x"
