@@ -262,7 +262,6 @@ from ansible_collections.redisops.redis.plugins.module_utils.server_process impo
 )
 
 
-
 def instance_spec(item=False):
     """The options of one instance, declared once: an item of O(instances) (item=True: its files
     required, its login_host defaulting to the top-level one) or the top level of the single-instance
