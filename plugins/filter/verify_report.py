@@ -14,7 +14,7 @@ description:
   - From the verify summary rows of the hosts (C(hostvars[HOST].redis_server_verify_summary), set by
     the C(redisops.redis.server) role's verify step), the text of C(redis-verify.json) (per host and
     instance the expected and the live role, master, link, lag and offsets, every check with
-    V(pass), V(fail) or V(skip) and its reason, every drift item) and of C(redis-verify.xml) (JUnit: one
+    V(pass), V(fail) or V(skip) and its reason, every drift item) and of C(redis-verify.xml) (JUnit, one
     test case per instance and check, a failure carrying the reason).
   - A host of O(hosts) without rows (unreachable, or failed before the verify step) is reported as
     not checked, and makes the report fail.
@@ -32,7 +32,7 @@ options:
     elements: str
     required: true
   generated:
-    description: The time the report was made, as text (for example C(now(utc=true\).isoformat(\))).
+    description: The time the report was made, as text; the report has none without it.
     type: str
 """
 

@@ -140,7 +140,7 @@ def test_a_second_pull_changes_nothing(bed, repo):
 def test_a_pull_without_a_new_commit_does_not_run_the_playbook(bed, repo):
     code, out = finish(repo.wrapper())
     assert code == 0, out
-    assert "Repository has not changed, quitting." in out, out
+    assert "Repository has not changed, quitting" in out, out
     assert "nothing to do" in out and "PLAY RECAP" not in out
 
 
