@@ -98,7 +98,7 @@ class Repo:
 
 
 def finish(proc, timeout=900):
-    out, _ = proc.communicate(timeout=timeout)
+    out = proc.communicate(timeout=timeout)[0]
     return proc.returncode, out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from ansible_collections.redisops.redis.plugins.filter.verify_report import verify_report
 from ansible_collections.redisops.redis.plugins.plugin_utils import report
