@@ -34,6 +34,8 @@ from ansible_collections.redisops.redis.plugins.plugin_utils.topology import _re
 DEFAULT_DIRECTIVES = {"dbfilename": "dump.rdb", "appendonly": "yes", "appenddirname": "appendonlydir",
                       "appendfilename": "appendonly.aof"}
 SECRET_KEYS = ("password", "masterauth")
+# The expected state of a verify row: the replication_check options of its check item (no login).
+EXPECTED_KEYS = ("role", "master_host", "master_port", "link_up", "read_only", "replicas", "min_replicas")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,8 +505,9 @@ def _summary_line(item, result, skipped):
 
 
 def verify_rows(instances, host, outcome=None, drift=None, unmanaged=None):
-    """One summary row per instance checked ({host, instance, port, role, ok, mismatches, summary}),
-    then one per instance found on the host that the inventory does not run (when drift is given).
+    """One summary row per instance checked ({host, instance, port, role, ok, mismatches, summary} and,
+    for the report, expected, live, server, checked, check_mismatches, reason, drift), then one per
+    instance found on the host that the inventory does not run (when drift is given).
 
     instances: the instances checked (list or dict of instance_model items); outcome: the
     replication_check result (skipped in check mode); drift: instance_drift() or None.
@@ -524,7 +527,13 @@ def verify_rows(instances, host, outcome=None, drift=None, unmanaged=None):
         if differences:
             line += " DRIFT: " + "; ".join(differences)
         rows.append({"host": host, "instance": item["name"], "port": item["port"], "role": item["role"],
-                     "ok": healthy and not differences, "mismatches": problems, "summary": line})
+                     "ok": healthy and not differences, "mismatches": problems, "summary": line,
+                     # For the verify report (plugin_utils/report.py): what was expected, what was read,
+                     # the check's own mismatches apart from the drift.
+                     "expected": {key: item["check"].get(key) for key in EXPECTED_KEYS},
+                     "live": result.get("state"), "server": result.get("server"), "checked": not skipped,
+                     "check_mismatches": [] if healthy else list(result.get("mismatches") or [result.get("msg")]),
+                     "reason": None if healthy else result.get("msg"), "drift": differences})
     if drift is not None:
         for found in unmanaged or []:
             rows.append({"host": host, "instance": found["name"], "port": None, "role": None, "ok": False,

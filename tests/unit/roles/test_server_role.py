@@ -85,7 +85,7 @@ def test_loops_over_instances_label_items_by_name():
 def test_only_fully_qualified_modules():
     keywords = {"name", "when", "loop", "loop_control", "register", "notify", "tags", "vars", "no_log", "block",
                 "changed_when", "check_mode", "ignore_errors", "listen", "failed_when", "throttle", "module_defaults", "rescue",
-                "always", "run_once"}
+                "always", "run_once", "delegate_to", "become", "diff"}
     for path, task in tasks():
         modules = [key for key in task if key not in keywords]
         for module in modules:
