@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+# sentinel_model is documented here; sentinel_instance_items and sentinel_monitor_items, helpers of
+# the redisops.redis.sentinel role, in their own files beside this one.
+
 DOCUMENTATION = r"""
 name: sentinel_model
 short_description: Resolve and validate the Sentinels of a play and the groups they monitor
@@ -92,7 +95,12 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.redisops.redis.plugins.plugin_utils.sentinel import SentinelError, sentinel_model
+from ansible_collections.redisops.redis.plugins.plugin_utils.sentinel import (
+    SentinelError,
+    instance_items,
+    monitor_items,
+    sentinel_model,
+)
 
 
 def sentinel_model_filter(hostvars, host, sentinel_hosts, server_hosts, monitors, defaults=None):
@@ -104,4 +112,6 @@ def sentinel_model_filter(hostvars, host, sentinel_hosts, server_hosts, monitors
 
 class FilterModule:
     def filters(self):
-        return {"sentinel_model": sentinel_model_filter}
+        return {"sentinel_model": sentinel_model_filter,
+                "sentinel_instance_items": instance_items,
+                "sentinel_monitor_items": monitor_items}

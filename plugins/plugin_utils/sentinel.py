@@ -260,3 +260,30 @@ def sentinel_model(hostvars, host, sentinel_hosts, server_hosts, monitors, defau
     return {"instances": [item for item in mine if item["state"] == "present"],
             "retired": [item for item in mine if item["state"] == "absent"],
             "monitors": groups, "sentinels": len(present), "warnings": warnings}
+
+
+def instance_items(instances, host, dirs):
+    """What the role's tasks pass to the modules for the Sentinels of host.
+
+    dirs: {conf_dir, run_dir, log_dir}. Returns {"process": server_process items, "check":
+    sentinel_check items, "config_files": {check item name: config file}}, all without secrets.
+    """
+    result = {"process": [], "check": [], "config_files": {}}
+    for item in instances:
+        conf = "%s/sentinel-%s.conf" % (dirs["conf_dir"].rstrip("/"), item["name"])
+        label = "%s:%s" % (host, item["name"])
+        result["process"].append({
+            "name": "sentinel-%s" % item["name"], "config_file": conf,
+            "pid_file": "%s/sentinel-%s.pid" % (dirs["run_dir"].rstrip("/"), item["name"]),
+            "log_file": "%s/sentinel-%s.log" % (dirs["log_dir"].rstrip("/"), item["name"]),
+            "address": item["login_host"], "port": item["port"]})
+        result["check"].append({"instance": label, "login_host": item["login_host"], "login_port": item["port"]})
+        result["config_files"][label] = conf
+    return result
+
+
+def monitor_items(monitors, auth_user="", auth_password=""):
+    """The monitors option of sentinel_config: each group with the Sentinels' credentials."""
+    keys = ("name", "host", "port", "quorum", "down_after_milliseconds", "failover_timeout", "parallel_syncs", "state")
+    return [dict({key: group[key] for key in keys}, auth_user=auth_user or "", auth_pass=auth_password or "")
+            for group in monitors]
