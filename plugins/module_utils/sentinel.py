@@ -88,12 +88,20 @@ def split_conf_line(line):
 
 
 def conf_auth(text):
-    """{group: {"auth_pass": ..., "auth_user": ...}} from a sentinel.conf text (what the Sentinel uses)."""
+    """{group: {"auth_pass": ..., "auth_user": ...}} from a sentinel.conf text (what the Sentinel uses).
+
+    Redis 7.0 rewrites auth-pass and auth-user verbatim, without quoting (so that a value with a blank
+    or a quote does not even load again: the role's preflight refuses those); later versions quote.
+    """
     found = {}
     for line in (text or "").splitlines():
         args = split_conf_line(line)
-        if len(args) == 4 and args[0].lower() == "sentinel" and args[1].lower() in ("auth-pass", "auth-user"):
-            found.setdefault(args[2], {})[args[1].lower().replace("-", "_")] = args[3]
+        if len(args) >= 4 and args[0].lower() == "sentinel" and args[1].lower() in ("auth-pass", "auth-user"):
+            value = args[3]
+            if len(args) > 4:
+                # Redis 7.0 writes the value as it is, unquoted: the rest of the line is the value.
+                value = line.strip().split(None, 3)[3]
+            found.setdefault(args[2], {})[args[1].lower().replace("-", "_")] = value
     return found
 
 

@@ -126,6 +126,22 @@ def _read_sentinels(hostvars, hosts, defaults, errors):
     return result
 
 
+def _check_auth(hostvars, host, errors):
+    """Sentinel (7.0) rewrites auth-pass and auth-user into its file unquoted: a value with a blank or a
+    quote would not load again after a restart. Refused before anything changes."""
+    vars_of = hostvars[host] if host in hostvars else {}
+    for variable in ("redis_sentinel_auth_user", "redis_sentinel_auth_password"):
+        value = plain(vars_of[variable]) if variable in vars_of else ""
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors.add("%s of host '%s'" % (variable, host), "must be a string", "set it to a string (in Ansible Vault)")
+        elif any(char.isspace() or char in "\"'" for char in value):
+            errors.add("%s of host '%s'" % (variable, host),
+                       "contains a blank or a quote, which Sentinel writes into its own config file unquoted, so that it "
+                       "would not start again", "use a value without blanks and quotes (letters, digits, punctuation)")
+
+
 def _members(resolved, host, instance):
     """The addresses of the instance and of every instance whose replicaof chain leads to it."""
     found, queue, seen = [], [(host, instance)], set()
@@ -210,6 +226,8 @@ def sentinel_model(hostvars, host, sentinel_hosts, server_hosts, monitors, defau
     sentinel_hosts = [str(name) for name in sentinel_hosts or []]
     server_hosts = [str(name) for name in server_hosts or []]
     sentinels = _read_sentinels(hostvars, sentinel_hosts, defaults, errors)
+    for name in sentinel_hosts:
+        _check_auth(hostvars, name, errors)
     try:
         resolved = resolve_play(hostvars, server_hosts) if server_hosts else {}
     except TopologyError as exc:

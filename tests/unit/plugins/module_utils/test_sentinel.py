@@ -22,6 +22,8 @@ sentinel monitor g 127.0.0.1 16001 1
 sentinel auth-pass g pw
 sentinel auth-user g sentinel
 sentinel auth-pass other "p w\\"x\\x41"
+sentinel auth-pass raw a\\b#c
+sentinel auth-pass spaced two  words
 """
 
 
@@ -56,7 +58,9 @@ def test_split_conf_line(line, args):
 
 def test_conf_auth_reads_what_sentinel_uses():
     assert sentinel.conf_auth(CONF) == {"g": {"auth_pass": "pw", "auth_user": "sentinel"},
-                                        "other": {"auth_pass": 'p w"xA'}}
+                                        "other": {"auth_pass": 'p w"xA'},
+                                        "raw": {"auth_pass": "a\\b#c"},
+                                        "spaced": {"auth_pass": "two  words"}}
 
 
 def test_plan_nothing_when_in_line():

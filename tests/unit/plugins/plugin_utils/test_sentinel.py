@@ -130,3 +130,14 @@ def test_group_names_are_unique():
     assert refusal(monitors=[{"master": "localhost:master"}, {"master": "localhost:master"}]) == [
         "redis_sentinel_monitors[1]: group name 'master' is used twice (also by localhost:master). Fix: give each "
         "group its own name."]
+
+
+def test_auth_password_sentinel_cannot_load_again_is_refused():
+    hostvars = copy.deepcopy(HOSTVARS)
+    hostvars["localhost"]["redis_sentinel_auth_password"] = "two words"
+    assert refusal(hostvars=hostvars) == [
+        "redis_sentinel_auth_password of host 'localhost': contains a blank or a quote, which Sentinel writes into "
+        "its own config file unquoted, so that it would not start again. Fix: use a value without blanks and quotes "
+        "(letters, digits, punctuation)."]
+    hostvars["localhost"]["redis_sentinel_auth_password"] = "no-blank#here"
+    assert model(hostvars=hostvars)["sentinels"] == 3
