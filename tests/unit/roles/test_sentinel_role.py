@@ -79,3 +79,13 @@ def _walk(tasks):
         yield task
         for key in ("block", "rescue", "always"):
             yield from _walk(task.get(key) or [])
+
+
+def test_every_entry_point_used_has_a_spec_and_a_task_file():
+    used = set()
+    for path in glob.glob(os.path.join(ROOT, "*.yml")) + glob.glob(os.path.join(ROOT, "playbooks", "*.yml")):
+        with open(path) as handle:
+            used.update(re.findall(r"name:\s*redisops\.redis\.sentinel\s*\n\s*tasks_from:\s*(\w+)", handle.read()))
+    assert {"preflight", "verify"} <= used
+    for entry in used:
+        assert entry in SPECS and os.path.exists(os.path.join(ROLE, "tasks", entry + ".yml")), entry
