@@ -141,8 +141,9 @@ def test_sentinel_killed_restarted_and_a_fourth_added_and_removed_live(bed):
     wait_until(lambda: not _answers(bed, "s2"), what="s2 to die")
     port = free_port()
     four = [{"name": name, "port": p} for name, p in bed.sentinels.items()] + [{"name": "s4", "port": port}]
-    proc = bed.sentinel_role("-v", inventory=bed.write_inventory(bed.path("four.yml"), sentinels=four))
+    proc = bed.sentinel_role("-vvv", "--diff", inventory=bed.write_inventory(bed.path("four.yml"), sentinels=four))
     assert proc.returncode == 0, show(proc)
+    assert "s3cret-pass" not in proc.stdout + proc.stderr  # no password in any output, also with -vvv --diff
     assert "SENTINEL MONITOR master 127.0.0.1 %d 2" % bed.master_port in proc.stdout  # s4's, the only one
     assert proc.stdout.count("SENTINEL MONITOR") == 1, show(proc)
     assert bed.sentinel("s2").execute_command("SENTINEL", "MYID") == myid
