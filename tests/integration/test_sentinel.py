@@ -167,9 +167,15 @@ def test_sentinel_killed_restarted_and_a_fourth_added_and_removed_live(bed):
 
 def test_wrong_auth_password_is_named_by_the_check(bed):
     conf = {name: bed.path("sentinel", "etc", "sentinel-%s.conf" % name) for name in bed.sentinels}
-    result = run_module("sentinel_config", {
-        "login_port": bed.sentinels["s1"], "login_password": PASSWORD, "config_file": conf["s1"],
-        "monitors": [{"name": "master", "auth_pass": "wrong-password"}]})
+    wrong = {"login_port": bed.sentinels["s1"], "login_password": PASSWORD, "config_file": conf["s1"],
+             "monitors": [{"name": "master", "auth_pass": "wrong-password"}]}
+    # Check mode says what it would send, masked, and changes nothing.
+    result = run_module("sentinel_config", wrong, check=True, diff=True)
+    assert result["changed"] and result["commands"] == ["SENTINEL SET master auth-pass ********"], result
+    assert result["diff"]["before"]["master"]["auth_pass"] == "(set)" and "wrong-password" not in result["_stdout"]
+    with open(conf["s1"]) as handle:
+        assert "sentinel auth-pass master %s\n" % PASSWORD in handle.read()
+    result = run_module("sentinel_config", wrong)
     assert result["changed"] and result["commands"] == ["SENTINEL SET master auth-pass ********"], result
     assert "wrong-password" not in result["_stdout"]
     check = run_module("sentinel_check", {
