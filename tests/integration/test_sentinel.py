@@ -38,8 +38,9 @@ class SentinelBed(Bed):
             yaml.safe_dump(SENTINEL_ONLY, handle)
 
     def sentinel_vars(self, sentinels=None, **overrides):
-        items = sentinels if sentinels is not None else [{"name": name, "port": port}
-                                                          for name, port in getattr(self, "sentinels", {}).items()]
+        if sentinels is None:
+            sentinels = [{"name": name, "port": port} for name, port in getattr(self, "sentinels", {}).items()]
+        items = sentinels
         values = {
             "redis_sentinel_instances": items,
             "redis_sentinel_service_manager": "process",

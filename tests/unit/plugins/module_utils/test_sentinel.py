@@ -107,8 +107,8 @@ def test_plan_auth_changes():
 def test_plan_settings():
     now = {"resolve-hostnames": "no", "announce-hostnames": "no", "announce-ip": "", "announce-port": "0"}
     assert sentinel.plan_settings(now, {"resolve-hostnames": False, "announce-ip": None}) == []
-    assert [c["shown"] for c in sentinel.plan_settings(now, {"resolve-hostnames": True, "announce-port": 0,
-                                                              "announce-ip": "10.0.0.5"})] == [
+    wanted = {"resolve-hostnames": True, "announce-port": 0, "announce-ip": "10.0.0.5"}
+    assert [c["shown"] for c in sentinel.plan_settings(now, wanted)] == [
         "SENTINEL CONFIG SET resolve-hostnames yes", "SENTINEL CONFIG SET announce-ip 10.0.0.5"]
 
 
