@@ -123,6 +123,11 @@ def test_second_run_changes_nothing(bed):
     proc = bed.site()
     assert proc.returncode == 0, show(proc)
     assert recap(proc)[1] == 0, show(proc)
+    # The gate: playbooks/verify.yml checks the Sentinels too (the role's verify entry point).
+    proc = bed.playbook("playbooks/verify.yml")
+    assert proc.returncode == 0, show(proc)
+    assert "TASK [redisops.redis.sentinel : Check every monitored group on the Sentinels of this host]" in proc.stdout
+    assert "ok: [localhost] => (item=master)" in proc.stdout, show(proc)
     assert bed.sentinel_run_ids() == before
 
 
