@@ -126,8 +126,9 @@ def test_second_run_changes_nothing(bed):
     # The gate: playbooks/verify.yml checks the Sentinels too (the role's verify entry point).
     proc = bed.playbook("playbooks/verify.yml")
     assert proc.returncode == 0, show(proc)
-    assert "TASK [redisops.redis.sentinel : Check every monitored group on the Sentinels of this host]" in proc.stdout
-    assert "ok: [localhost] => (item=master)" in proc.stdout, show(proc)
+    task = "TASK [redisops.redis.sentinel : Check every monitored group on the Sentinels of this host]"
+    assert task in proc.stdout, show(proc)
+    assert "ok: [localhost] => (item=master)" in proc.stdout.split(task, 1)[1][:400], show(proc)
     assert bed.sentinel_run_ids() == before
 
 
