@@ -21,6 +21,8 @@ NAME = re.compile(r"(?<!\w)(?:__)?redis_server_\w+")
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.S)
 INCLUDES = ("ansible.builtin.include_tasks", "ansible.builtin.import_tasks")
 TASKS_FROM = re.compile(r"""tasks_from["']?\s*[:=]\s*["']?([A-Za-z_][\w-]*)""")
+# An include of another role's entry point (roles/sentinel: tests/unit/roles/test_sentinel_role.py checks those).
+OTHER_ROLE_ENTRY = re.compile(r"""name:\s*redisops\.redis\.(?!server\b)\w+\s*\n\s*tasks_from:\s*\S+""")
 SKIP_DIRS = {".git", ".venv", ".venv-molecule", "collections", "output", "build", "__pycache__", ".ansible"}
 
 
@@ -142,7 +144,7 @@ def entry_points_used():
         for name in files:
             if name.endswith((".yml", ".yaml", ".md")):
                 with open(os.path.join(directory, name), encoding="utf-8") as handle:
-                    used.update(TASKS_FROM.findall(handle.read()))
+                    used.update(TASKS_FROM.findall(OTHER_ROLE_ENTRY.sub("", handle.read())))
     return used
 
 
