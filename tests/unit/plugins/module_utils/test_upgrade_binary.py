@@ -17,8 +17,10 @@ from ansible_collections.redisops.redis.plugins.module_utils.binary import (
     replaced_binary,
     running_build,
 )
+from ansible_collections.redisops.redis.plugins.module_utils.dialect import rdb_version, replication_refusal
 from ansible_collections.redisops.redis.plugins.module_utils.replication import parse_info
 from ansible_collections.redisops.redis.plugins.plugin_utils import model
+from ansible_collections.redisops.redis.plugins.plugin_utils.upgrade import refused_pairs
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "info")
 
@@ -131,3 +133,51 @@ def test_the_model_reports_and_restarts_an_instance_on_a_replaced_binary():
     assert [item["name"] for item in model.restart_instances(instances, written, pending)] == ["master"]
     config_only = {"master": [{"directive": "maxmemory", "file": "64mb", "running": "0"}]}
     assert model.restart_instances(instances, written, config_only) == []
+
+
+# The RDB formats, as the real servers wrote and loaded them (dialect.py says how they were tried).
+@pytest.mark.parametrize("server, rdb", [
+    ("6.0.16", 9), ("7.0.15", 10), ("8.0.2", 12), ({"name": "valkey", "version": "8.1.1"}, 11),
+    ("4.0.9", 8), ("99.0", None), ({"name": "valkey", "version": "6.0"}, None),
+])
+def test_rdb_version_per_server(server, rdb):
+    assert rdb_version(server) == rdb
+
+
+VALKEY81 = {"name": "valkey", "version": "8.1.1"}
+
+
+@pytest.mark.parametrize("master, replica", [
+    ("6.0.16", "7.0.15"), ("7.0.15", "8.0.2"), ("7.0.15", VALKEY81), (VALKEY81, "8.0.2"), ("7.0.15", "7.0.15"),
+    ("8.0.2", "99.0"),  # a version the table does not know is not refused
+])
+def test_pairs_that_replicated(master, replica):
+    assert replication_refusal(master, replica) is None
+
+
+@pytest.mark.parametrize("master, replica, formats", [
+    ("7.0.15", "6.0.16", (10, 9)), ("8.0.2", "6.0.16", (12, 9)), ("8.0.2", "7.0.15", (12, 10)),
+    (VALKEY81, "6.0.16", (11, 9)), (VALKEY81, "7.0.15", (11, 10)), ("8.0.2", VALKEY81, (12, 11)),
+])
+def test_pairs_the_replica_refused(master, replica, formats):
+    why = replication_refusal(master, replica)
+    assert "sends RDB format %d in a full sync" % formats[0] in why
+    assert "loads RDB format %d at most" % formats[1] in why
+
+
+def test_the_role_refuses_a_pair_naming_both_instances_and_versions():
+    group = {"h1": dict(ansible_host="10.0.0.1", redis_server_password="pw", redis_server_instances=[
+                 dict(name="main", port=6379)]),
+             "h2": dict(ansible_host="10.0.0.2", redis_server_password="pw", redis_server_instances=[
+                 dict(name="main", port=6379, replicaof="h1")])}
+    play = model.play_model(group, "h2", ["h1", "h2"])
+    replica = model.instance_model(play, "h2", DIRS)
+    master = model.instance_model(model.play_model(group, "h1", ["h1", "h2"]), "h1", DIRS)
+    servers = {"h1": {"name": "redis", "version": "8.0.2"}, "h2": {"name": "valkey", "version": "8.1.1"}}
+    [message] = refused_pairs(replica, "h2", servers)
+    assert message.startswith("Replica h2:main cannot replicate from its master h1:main: Redis 8.0.2 sends RDB format 12")
+    assert "Valkey 8.1.1 loads RDB format 11 at most" in message and "Fix: " in message
+    assert refused_pairs(master, "h1", servers) == []
+    assert refused_pairs(replica, "h2", dict(servers, h2={"name": "redis", "version": "8.0.2"})) == []
+    assert refused_pairs(replica, "h2", {"h2": servers["h2"]}) == []  # the master's host not in the play
+    assert refused_pairs(replica, "h2", dict(servers, h1={"name": "redis", "version": ""})) == []
