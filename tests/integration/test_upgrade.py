@@ -115,7 +115,7 @@ def running(bed, port):
 def test_verify_reports_a_replaced_program_and_site_restarts_it_rolling(bed, builds):
     old, new = replace_program(bed, builds)
     before = {port: running(bed, port) for port in (bed.master_port, bed.replica_port)}
-    assert {build for build, _ in before.values()} == {old}
+    assert {build for build, run_id in before.values()} == {old}
 
     proc = bed.playbook("playbooks/verify.yml")
     assert proc.returncode != 0, show(proc)

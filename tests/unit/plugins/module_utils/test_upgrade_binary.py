@@ -166,10 +166,12 @@ def test_pairs_the_replica_refused(master, replica, formats):
 
 
 def test_the_role_refuses_a_pair_naming_both_instances_and_versions():
-    group = {"h1": dict(ansible_host="10.0.0.1", redis_server_password="pw", redis_server_instances=[
-                 dict(name="main", port=6379)]),
-             "h2": dict(ansible_host="10.0.0.2", redis_server_password="pw", redis_server_instances=[
-                 dict(name="main", port=6379, replicaof="h1")])}
+    group = {
+        "h1": dict(ansible_host="10.0.0.1", redis_server_password="pw", redis_server_instances=[
+            dict(name="main", port=6379)]),
+        "h2": dict(ansible_host="10.0.0.2", redis_server_password="pw", redis_server_instances=[
+            dict(name="main", port=6379, replicaof="h1")]),
+    }
     play = model.play_model(group, "h2", ["h1", "h2"])
     replica = model.instance_model(play, "h2", DIRS)
     master = model.instance_model(model.play_model(group, "h1", ["h1", "h2"]), "h1", DIRS)
