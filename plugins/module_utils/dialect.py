@@ -77,6 +77,28 @@ FEATURES = (
 )
 FEATURE_NAMES = tuple(sorted(set(row.name for row in FEATURES)))
 
+# The RDB format version a server writes (a full sync sends it to the replica), and so the newest it
+# loads: a replica whose server writes an older format refuses its master's payload ("Can't handle
+# RDB format version 12") and loops in failed full syncs, its data flushed at each attempt.
+# Tried on real servers on 2026-12-03 (SAVE, the file's header; then each pair replicating, the
+# master's data sent by a full sync): Redis 6.0.16 (bullseye) writes 9, 7.0.15 (bookworm) 10,
+# 8.0.2 (trixie) 12, Valkey 8.1.1 (trixie) 11. Replicated: 6.0 -> 7.0, 7.0 -> 8.0, 7.0 -> Valkey 8.1,
+# Valkey 8.1 -> Redis 8.0. Refused by the replica: 7.0 -> 6.0, 8.0 -> 6.0, 8.0 -> 7.0, Valkey 8.1 -> 6.0,
+# Valkey 8.1 -> 7.0, and Redis 8.0 -> Valkey 8.1, with rdb-version-check strict AND relaxed (set at
+# start and with CONFIG SET): Valkey 8.1.1 refuses RDB 12 over replication either way, for a data set
+# of a single string too. The rows between (Redis 7.2 writes 11, 7.4 12) are Redis's release notes,
+# not tried here; the table is used only where both servers have a row.
+RDB_VERSIONS = (
+    Row("rdb", REDIS, (2, 6), (2, 8), 6),
+    Row("rdb", REDIS, (2, 8), (3, 2), 7),
+    Row("rdb", REDIS, (3, 2), (5,), 8),
+    Row("rdb", REDIS, (5,), (7,), 9),
+    Row("rdb", REDIS, (7,), (7, 2), 10),
+    Row("rdb", REDIS, (7, 2), (7, 4), 11),
+    Row("rdb", REDIS, (7, 4), (8, 2), 12),
+    Row("rdb", VALKEY, (7, 2), (9,), 11),
+)
+
 _VERSION_RE = re.compile(r"(?:^|v=|\s)(\d+)\.(\d+)(?:\.(\d+))?")
 
 
@@ -171,6 +193,32 @@ class Dialect:
             "commands": {row.name: self.command(row.name) for row in COMMANDS},
             "features": {feature: self.has(feature) for feature in FEATURE_NAMES},
         }
+
+
+def rdb_version(server):
+    """The RDB format version the server (a Dialect, {"name", "version"} or a version) writes and so
+    the newest it loads; None when the table has no row for it."""
+    dialect = of(server)
+    for row in RDB_VERSIONS:
+        if _matches(row, dialect.flavor, dialect.version):
+            return row.value
+    return None
+
+
+def replication_refusal(master, replica):
+    """Why replica cannot replicate from master (both as rdb_version takes them): a sentence naming
+    both versions and RDB formats, or None when it can (or when the table does not know one of them)."""
+    master, replica = of(master), of(replica)
+    written, loaded = rdb_version(master), rdb_version(replica)
+    if written is None or loaded is None or written <= loaded:
+        return None
+    return ("%s %s sends RDB format %d in a full sync, and %s %s loads RDB format %d at most: the replica would loop "
+            "in failed full syncs, its data flushed at each attempt"
+            % (_NAMES[master.flavor], version_text(master.version), written, _NAMES[replica.flavor],
+               version_text(replica.version), loaded))
+
+
+_NAMES = {REDIS: "Redis", VALKEY: "Valkey"}
 
 
 def for_server(server):

@@ -61,6 +61,17 @@ options:
         started before the file was last written, so that a value changed live with C(CONFIG SET)
         is not taken for a pending restart.
     type: path
+  binary_version:
+    description:
+      - What the server program installed on the managed host printed for C(--version), as
+        M(redisops.redis.host_info) returns it in C(server.output).
+      - When set, an instance that runs another flavor, version or build than that program (its
+        C(INFO server) C(redis_version) and C(redis_build_id) against the output's C(v=) and
+        C(build=)), as after a package upgrade made while it ran, gets an item with
+        V(directive=binary) in RV(pending_restart); the C(redisops.redis.server) role restarts it
+        and C(playbooks/verify.yml) reports it.
+      - Empty, or an output without a version (the program is missing), compares nothing.
+    type: str
   count_client_writes:
     description:
       - On a master that was a replica (promoted with C(REPLICAOF NO ONE) or a failover), read its
@@ -188,6 +199,12 @@ pending_restart:
       description: Its value in the running instance, as C(CONFIG GET) returns it.
       type: str
       sample: "7000"
+    msg:
+      description: For V(directive=binary), what runs and what is installed, in a sentence.
+      type: str
+      sample: >-
+        runs redis-server 7.0.15 build e08dbad3e06f3fb (/usr/bin/redis-server), the installed binary is
+        redis-server 7.0.15 build ae4d7c971a948f0: a restart runs the installed one
   sample:
     - {directive: maxmemory, file: 256mb, running: "104857600"}
 promotion:
@@ -235,6 +252,22 @@ server:
       description: The server's own version (C(valkey_version) on Valkey, not its compatibility C(redis_version)).
       type: str
       sample: 7.0.15
+    build_id:
+      description: The build id of the program the server runs (C(redis_build_id)); V(null) when not reported.
+      type: str
+      sample: ae4d7c971a948f0
+    executable:
+      description: The path the server was started from (C(executable), Redis 5 and later); V(null) when not reported.
+      type: str
+      sample: /usr/bin/redis-server
+    run_id:
+      description: The server's run id, new at every start (C(run_id)).
+      type: str
+      sample: f7856e9f873cc6bb5a11ce3f9f3d2fb9c1db8e13
+    process_id:
+      description: The server's process id (C(process_id)).
+      type: int
+      sample: 4242
 replication:
   description:
     - The normalised C(INFO replication). Every key is always present, V(null) where the server
@@ -389,6 +422,11 @@ from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     module_argument_spec,
     redis,
 )
+from ansible_collections.redisops.redis.plugins.module_utils.binary import (
+    installed_build,
+    replaced_binary,
+    running_build,
+)
 from ansible_collections.redisops.redis.plugins.module_utils.running_config import (
     ConfigSyntaxError,
     file_directives,
@@ -400,7 +438,6 @@ from ansible_collections.redisops.redis.plugins.module_utils.replication import 
     parse_info,
     promotion_writes,
     replication_state,
-    server_identity,
     stream_command_length,
     stream_window,
 )
@@ -450,19 +487,23 @@ def stream_since_promotion(client, state):
         connection.disconnect()
 
 
-def read(client, directives, config_file=None, count_writes=False):
-    """server, replication, aof_enabled, unknown_directives, and pending_restart (with config_file) and
-    promotion (with count_writes) of the instance client talks to."""
+def read(client, directives, config_file=None, count_writes=False, binary_version=None):
+    """server, replication, aof_enabled, unknown_directives, and pending_restart (with config_file or
+    binary_version) and promotion (with count_writes) of the instance client talks to."""
     server_info = parse_info(client.info("server"))
     replication_text = client.info("replication")
     unknown = [name for name in directives if not client.config_get(name)]
     state = replication_state(parse_info(replication_text))
+    running = running_build(server_info)
     aof_enabled = parse_info(client.info("persistence")).get("aof_enabled") == "1"
-    result = dict(server=server_identity(server_info), replication=state, unknown_directives=unknown,
-                  promotion=None, aof_enabled=aof_enabled)
+    result = dict(server=running, replication=state, unknown_directives=unknown, promotion=None,
+                  aof_enabled=aof_enabled)
     if config_file:
         result["pending_restart"] = read_pending_restart(client, config_file,
                                                          int(server_info.get("uptime_in_seconds", 0)))
+    if binary_version:
+        replaced = replaced_binary(running, installed_build(binary_version, running["name"]))
+        result["pending_restart"] = result.get("pending_restart", []) + ([replaced] if replaced else [])
     if count_writes:
         writes, error = None, None
         if state["role"] == "master" and state["writes_since_promotion"]:
@@ -482,7 +523,8 @@ def read_instance(params):
     except LoginError as exc:
         return dict(instance=params["instance"], error=str(exc), **({"login_refused": True} if exc.refused else {}))
     try:
-        return dict(read(client, params["directives"], params["config_file"], params["count_client_writes"]),
+        return dict(read(client, params["directives"], params["config_file"], params["count_client_writes"],
+                         params["binary_version"]),
                     instance=params["instance"])
     except redis.RedisError as exc:
         return dict(instance=params["instance"], error="Cannot read INFO from %s: %s" % (endpoint(params), exc))
@@ -494,6 +536,7 @@ def main():
     argument_spec = module_argument_spec(
         info_member_options(),
         previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
+        binary_version=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ensure_required_libs(module)

@@ -432,6 +432,10 @@ def _restart_candidates(instances, written, pending, all_instances):
     rewritten = set(main_files[result["path"]] for result in results
                     if result.get("changed") and result.get("path") in main_files)
     restart = set(pending or []) - rewritten
+    # A replaced binary (module_utils/binary.py) does not depend on the file: restarted all the same.
+    if isinstance(pending, dict):
+        restart |= set(name for name, found in pending.items()
+                       if any(isinstance(item, dict) and item.get("directive") == "binary" for item in found or []))
     for result in results:
         if not result.get("restart"):
             continue
@@ -478,8 +482,9 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None):
             if result.get("changed"):
                 lines.append(("restart pending: " if result.get("restart") else "") + "file differs: " + path)
         for found in (pending or {}).get(name) or []:
-            lines.append("restart pending: %s %s in the file, %s running"
-                         % (found.get("directive"), found.get("file"), found.get("running")))
+            # A replaced binary (module_utils/binary.py) says itself what runs and what is installed.
+            lines.append("restart pending: " + (found.get("msg") or "%s %s in the file, %s running"
+                                                % (found.get("directive"), found.get("file"), found.get("running"))))
         result = live.get(name) or {"failed": True, "msg": (runtime or {}).get("msg") or ""}
         if result.get("failed"):
             lines.append("live settings cannot be compared: " + (result.get("msg") or ""))

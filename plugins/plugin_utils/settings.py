@@ -24,7 +24,8 @@ from ansible_collections.redisops.redis.plugins.plugin_utils.topology import _Er
 PACKAGE_LISTS = ("redis_server_packages", "redis_server_python_packages")
 SECRET_LISTS = ("redis_server_previous_passwords",)
 BOOLEANS = ("redis_server_tls", "redis_server_disable_packaged_service", "redis_server_unit_hardening",
-            "redis_server_secure_logging", "redis_server_force_topology", "redis_server_verify")
+            "redis_server_secure_logging", "redis_server_force_topology", "redis_server_verify",
+            "redis_server_upgrade_switchover")
 POSITIVE_INTS = ("redis_server_verify_timeout",)
 # Seconds where 0 means "do not wait".
 NON_NEGATIVE_INTS = ("redis_server_lock_timeout",)

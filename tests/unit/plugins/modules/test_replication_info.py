@@ -15,7 +15,7 @@ def test_returns_the_server_and_the_normalised_state(run_main, fake_client):
     client = fake_client("valkey-8.1-replica.txt")
     result = run_main(replication_info, {"login_port": 16479, "login_password": "secret"}, client)
     assert result["failed"] is False and result["changed"] is False
-    assert result["server"] == {"name": "valkey", "version": "8.1.1"}
+    assert {key: result["server"][key] for key in ("name", "version")} == {"name": "valkey", "version": "8.1.1"}
     assert tuple(result["replication"]) == STATE_KEYS
     assert result["replication"]["role"] == "replica"
     assert result["replication"]["master_port"] == 16379

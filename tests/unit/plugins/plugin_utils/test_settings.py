@@ -49,6 +49,7 @@ def test_the_defaults_pass_unchanged():
         "packages": [], "python_packages": [], "previous_passwords": [], "tls": False,
         "disable_packaged_service": True, "unit_hardening": True, "secure_logging": True,
         "force_topology": False, "verify": True, "verify_timeout": 30, "lock_timeout": 300,
+        "upgrade_switchover": False,
     }
 
 
