@@ -21,7 +21,7 @@ description:
   - The server version is what C(BINARY --version) prints. A program that is missing or does not
     run is reported (RV(server.installed) false, RV(server.msg)), not a failure.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts

@@ -20,7 +20,7 @@ description:
   - Works the same on Redis 4.0 to 8.x and Valkey 8.
   - Reads only; changes nothing.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - redisops.redis.connection
   - redisops.redis.connection.replication_check

@@ -14,7 +14,7 @@ description:
     keys hold the same kind of value on Redis 4.0 to 8.x and Valkey 8.
   - Reads only; changes nothing.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - redisops.redis.connection
   - redisops.redis.connection.replication_info
