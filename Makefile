@@ -18,7 +18,8 @@ ARGS ?=
 # Where `make install` puts the collection (the first of Ansible's default collection paths).
 COLLECTIONS_PATH ?= $(HOME)/.ansible/collections
 COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
-COLLECTION_TARBALL := build/redisops-redis-$(COLLECTION_VERSION).tar.gz
+BUILD_DIR ?= build
+COLLECTION_TARBALL := $(BUILD_DIR)/redisops-redis-$(COLLECTION_VERSION).tar.gz
 
 .PHONY: run plan verify failover collection install test units integration quality deps venv clean bench bench-quick
 
@@ -39,10 +40,10 @@ failover: venv
 	@test -n "$(TARGET)" || { echo "make failover needs TARGET=HOST:INSTANCE, the replica to promote (e.g. TARGET=localhost:replica)" >&2; exit 2; }
 	$(BIN)/ansible-playbook playbooks/failover.yml -e redis_failover_target=$(TARGET) $(ARGS)
 
-## collection: build the collection tarball into build/
+## collection: build the collection tarball into BUILD_DIR (default build/)
 # The tarball is built from this directory, whatever the current directory's ansible.cfg says.
 collection: venv
-	$(BIN)/ansible-galaxy collection build --force --output-path build .
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
 
 ## install: build the collection and install it into COLLECTIONS_PATH (default ~/.ansible/collections)
 # ANSIBLE_COLLECTIONS_PATH: this clone's ansible.cfg points at collections/, the link back to the
