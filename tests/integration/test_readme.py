@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -137,7 +138,7 @@ def readme_run(clone):
     """Every command of the README in one shell; the output of each, by README line."""
     with open(README, encoding="utf-8") as handle:
         commands = readme_commands(handle.read())
-    script, ran = ["set -o pipefail"], []
+    script, ran = ["exec 2>&1", "set -o pipefail"], []
     for number, command, comment in commands:
         if skipped(command):
             continue
@@ -187,14 +188,45 @@ def test_the_first_run_starts_the_instances_and_an_idempotent_run_prints_little(
 
 
 def test_a_wrong_password_is_one_error_naming_the_variable(clone, readme_run):
-    for target in ("make verify", "make run"):
-        proc = shell(clone, "REDIS_PASSWORD=not-the-password " + target)
-        assert proc.returncode != 0, show(proc)
-        out = proc.stdout + proc.stderr
+    """The README's Troubleshooting runs `REDIS_PASSWORD=... make verify`; `make run` here."""
+    verify = next(n for n, c, _ in readme_run["ran"] if c.startswith("REDIS_PASSWORD=") and c.endswith("make verify"))
+    proc = shell(clone, "REDIS_PASSWORD=not-the-password make run")
+    assert proc.returncode != 0, show(proc)
+    for out in readme_run["outputs"][verify], proc.stdout + proc.stderr:
         text = " ".join(out.split()).replace("''", "'")
-        assert out.count("fatal:") == 1 and "[ERROR]" not in out and "...ignoring" not in out, show(proc)
-        assert "DRIFT" not in out and "changed=0" in out, show(proc)
+        assert out.count("fatal:") == 1 and "[ERROR]" not in out and "...ignoring" not in out, out
+        assert "DRIFT" not in out and "changed=0" in out, out
         for name, readme_port in (("master", 6379), ("replica", 6479)):
             assert "Instance '%s' of host 'localhost' (127.0.0.1:%d) is running and refuses the password" % (
-                name, clone["ports"][readme_port]) in text, show(proc)
-        assert "Fix: give redis_server_password" in text and "redis_server_previous_passwords" in text, show(proc)
+                name, clone["ports"][readme_port]) in text, out
+        assert "Fix: give redis_server_password" in text and "redis_server_previous_passwords" in text, out
+
+
+def test_the_replication_check_examples_run_as_written(redis_server, workdir):
+    """The module's EXAMPLES, as a playbook, against a master and its replica on free ports."""
+    import json
+
+    from harness import PASSWORD, run_playbook
+
+    master = redis_server(password=PASSWORD)
+    replica = redis_server(password=PASSWORD, args=["--replicaof", "127.0.0.1", str(master.port),
+                                                    "--masterauth", PASSWORD])
+    replica.client()  # answers
+    source = open(os.path.join(ROOT, "plugins", "modules", "replication_check.py"), encoding="utf-8").read()
+    examples = source.split('EXAMPLES = r"""', 1)[1].split('"""', 1)[0]
+    tasks = yaml.safe_load(on_bed(examples, {6379: master.port, 6479: replica.port}))
+    for task in tasks:  # the replica's log is where this test started it
+        if "log_file" in task.get("redisops.redis.replication_check", {}):
+            task["redisops.redis.replication_check"]["log_file"] = replica.log_file
+    play = [{"name": "The EXAMPLES of replication_check", "hosts": "all", "gather_facts": False,
+             "vars": {"redis_password": PASSWORD}, "tasks": tasks}]
+    playbook = os.path.join(workdir, "examples.yml")
+    with open(playbook, "w") as handle:
+        json.dump(play, handle)
+    inventory = os.path.join(workdir, "hosts.ini")
+    with open(inventory, "w") as handle:
+        handle.write("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
+    proc = run_playbook(playbook, inventory)
+    assert proc.returncode == 0, show(proc)
+    out = " ".join(proc.stdout.split())
+    assert "In sync after" in out and "expected 10.0.0.11" in out, show(proc)
