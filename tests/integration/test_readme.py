@@ -143,7 +143,7 @@ def readme_run(clone):
     for number, command, comment in commands:
         if skipped(command):
             continue
-        must_fail, _ = expectation(comment)
+        must_fail = expectation(comment)[0]
         line = on_bed(command, clone["ports"])
         script.append("echo '@@ %d'" % number)
         if must_fail:
@@ -158,7 +158,7 @@ def readme_run(clone):
 
 def test_the_skip_list_names_only_commands_the_readme_has():
     with open(README, encoding="utf-8") as handle:
-        commands = [command for _, command, _ in readme_commands(handle.read())]
+        commands = [item[1] for item in readme_commands(handle.read())]
     for prefix in SKIP:
         assert any(command.startswith(prefix) for command in commands), "SKIP names %r, not in README.md" % prefix
 
@@ -168,7 +168,7 @@ def test_every_readme_command_runs_as_shown(readme_run):
     assert proc.returncode == 0, show(proc)
     assert len(readme_run["ran"]) >= 12, readme_run["ran"]
     for number, command, comment in readme_run["ran"]:
-        _, text = expectation(comment)
+        text = expectation(comment)[1]
         out = readme_run["outputs"].get(number)
         assert out is not None, "README.md:%d %s did not run\n%s" % (number, command, show(proc))
         if text:
@@ -177,7 +177,7 @@ def test_every_readme_command_runs_as_shown(readme_run):
 
 
 def test_the_first_run_starts_the_instances_and_an_idempotent_run_prints_little(clone, readme_run):
-    first = readme_run["outputs"][next(n for n, c, _ in readme_run["ran"] if c == "make run")]
+    first = readme_run["outputs"][next(item[0] for item in readme_run["ran"] if item[1] == "make run")]
     assert "Start the instances that are not running" in first and "Restart" not in first, first
     proc = shell(clone, "make run")
     assert proc.returncode == 0, show(proc)
@@ -190,7 +190,8 @@ def test_the_first_run_starts_the_instances_and_an_idempotent_run_prints_little(
 
 def test_a_wrong_password_is_one_error_naming_the_variable(clone, readme_run):
     """The README's Troubleshooting runs `REDIS_PASSWORD=... make verify`; `make run` here."""
-    verify = next(n for n, c, _ in readme_run["ran"] if c.startswith("REDIS_PASSWORD=") and c.endswith("make verify"))
+    verify = next(item[0] for item in readme_run["ran"]
+                  if item[1].startswith("REDIS_PASSWORD=") and item[1].endswith("make verify"))
     proc = shell(clone, "REDIS_PASSWORD=not-the-password make run")
     assert proc.returncode != 0, show(proc)
     for out in readme_run["outputs"][verify], proc.stdout + proc.stderr:
