@@ -12,15 +12,47 @@ PYTEST_ARGS ?=
 # TEST_WORKERS=1 runs them in one process, as `make units` and the others do.
 TEST_WORKERS ?= auto
 
-.PHONY: run verify test units integration quality matrix deps venv clean bench bench-quick
+# ARGS: more ansible-playbook arguments for run, plan, verify and failover, e.g.
+# ARGS='-i inventories/example --ask-vault-pass'.
+ARGS ?=
+# Where `make install` puts the collection (the first of Ansible's default collection paths).
+COLLECTIONS_PATH ?= $(HOME)/.ansible/collections
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+BUILD_DIR ?= build
+COLLECTION_TARBALL := $(BUILD_DIR)/redisops-redis-$(COLLECTION_VERSION).tar.gz
+
+.PHONY: run plan verify failover collection install test units integration quality matrix deps venv clean bench bench-quick
 
 ## run: create the pinned Python environment, deploy the test bed (master 6379, replica 6479) and check it
 run: venv
-	$(BIN)/ansible-playbook site.yml
+	$(BIN)/ansible-playbook site.yml $(ARGS)
+
+## plan: what a run would change, changing nothing (ansible-playbook site.yml --check --diff)
+plan: venv
+	$(BIN)/ansible-playbook site.yml --check --diff $(ARGS)
 
 ## verify: only check the live replication state against the inventory (changes nothing)
 verify: venv
-	$(BIN)/ansible-playbook playbooks/verify.yml
+	$(BIN)/ansible-playbook playbooks/verify.yml $(ARGS)
+
+## failover: promote the replica TARGET=HOST:INSTANCE in place of its master (playbooks/failover.yml)
+failover: venv
+	@test -n "$(TARGET)" || { echo "make failover needs TARGET=HOST:INSTANCE, the replica to promote (e.g. TARGET=localhost:replica)" >&2; exit 2; }
+	$(BIN)/ansible-playbook playbooks/failover.yml -e redis_failover_target=$(TARGET) $(ARGS)
+
+## collection: build the collection tarball into BUILD_DIR (default build/)
+# The tarball is built from this directory, whatever the current directory's ansible.cfg says.
+collection: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD_DIR) .
+
+## install: build the collection and install it into COLLECTIONS_PATH (default ~/.ansible/collections)
+# ANSIBLE_COLLECTIONS_PATH: this clone's ansible.cfg points at collections/, the link back to the
+# clone itself, where an install would find the collection already there and do nothing.
+install: collection
+	ANSIBLE_COLLECTIONS_PATH='$(COLLECTIONS_PATH)' $(BIN)/ansible-galaxy collection install --force \
+	  -p '$(COLLECTIONS_PATH)' $(COLLECTION_TARBALL)
+	@echo "Installed redisops.redis $(COLLECTION_VERSION) into $(COLLECTIONS_PATH)/ansible_collections/redisops/redis"
+	@echo "Use it from another directory with ANSIBLE_COLLECTIONS_PATH='$(COLLECTIONS_PATH)' (or collections_path in that project's ansible.cfg)."
 
 ## test: the whole suite (units, integration on real servers, molecule, ansible-lint, ansible-test sanity)
 # Docker and the molecule virtualenv are set up first; where that is impossible the molecule tests

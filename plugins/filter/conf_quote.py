@@ -9,7 +9,7 @@ name: conf_quote
 short_description: Write a value as one redis.conf argument
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Returns the value as Redis reads it back as exactly one argument of a C(redis.conf) line.
   - A string made only of letters, digits and C(_.,:/@%+=-) is returned as it is. Any other string

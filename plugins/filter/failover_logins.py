@@ -9,7 +9,7 @@ name: failover_logins
 short_description: The instances of the failover module for a failover plan, from the role's logins
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Takes a plan of P(redisops.redis.failover_plan#filter) and the logins the role C(redisops.redis.server)
     builds for the instances of each host, and returns the target, the old master and the replicas as

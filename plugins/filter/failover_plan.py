@@ -9,7 +9,7 @@ name: failover_plan
 short_description: Plan the promotion of a Redis replica over its master from the resolved inventory
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Takes the replica to promote, C(HOST:INSTANCE) (or C(HOST) for a host's only instance), and the
     resolved instances of every host of the play (the output of P(redisops.redis.server_instances#filter)

@@ -9,7 +9,7 @@ name: failover_running
 short_description: The instances of a host to check after a failover, those of the group that run
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Takes the resolved instances of a host in the new topology (P(redisops.redis.server_instances#filter)
     with its C(replicaof) option set to the plan's C(replicaof)) and a plan of

@@ -9,7 +9,7 @@ name: includes_history
 short_description: Whether a master holds all that a promoted instance held at its promotion
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Compares two normalised replication states (the C(replication) result of
     M(redisops.redis.replication_info)) as C(PSYNC) does, to tell whether the first, running as a

@@ -9,7 +9,7 @@ name: master_crash_check
 short_description: Find the masters that are down and whose running replicas are ahead of their data file
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Takes the resolved instances of one host that are not running (output of
     P(redisops.redis.server_instances#filter)), the header of each one's data file (from

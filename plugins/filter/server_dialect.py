@@ -9,7 +9,7 @@ name: server_dialect
 short_description: Directive and command names and features of a Redis or Valkey server version
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Returns what differs between server flavors and versions, from the collection's one table
     (C(plugins/module_utils/dialect.py)) that its modules use too.

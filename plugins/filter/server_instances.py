@@ -9,7 +9,7 @@ name: server_instances
 short_description: Resolve the Redis instances of a host from the whole play's inventory
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Reads C(redis_server_instances) and the related C(redis_server_*) variables of every host of the
     play from O(_input) (C(hostvars)), resolves who replicates from whom and at which address, and

@@ -9,7 +9,7 @@ name: server_live_defaults
 short_description: The directives the role applies live to an instance by default
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Returns the directives, beyond auth and replication, that the role writes into an instance's
     live file and applies to the running instance without a restart, unless the instance's own

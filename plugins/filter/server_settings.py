@@ -9,7 +9,7 @@ name: server_settings
 short_description: Validate and normalise the list, boolean and number variables of the server role
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Returns the C(redisops.redis.server) role's list, boolean and number variables of a host as
     lists, booleans and integers, keyed by their name without the C(redis_server_) prefix, or fails

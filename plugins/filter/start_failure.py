@@ -9,7 +9,7 @@ name: start_failure
 short_description: Why a Redis or Valkey server did not start, from its log
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Returns the warnings the last start in a server's log wrote about what stopped it (a port
     taken, an address the host does not have, a directory it cannot write), joined with V(; ).

@@ -9,7 +9,7 @@ name: unmanaged_instances
 short_description: The instances found on a host that the inventory does not run
 version_added: 0.1.0
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 description:
   - Takes the traces of instances found on a host (main configuration files C(redis-NAME.conf) with
     the role's header, pid files C(redis-NAME.pid), active units C(redis-instance@NAME.service)) and

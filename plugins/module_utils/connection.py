@@ -182,14 +182,23 @@ class LoginError(Exception):
 
 def refused_login_message(params, reason, previous=0):
     """The one message of every module for a login the server refuses: which server, as which user,
-    with which passwords, the server's reason, and what to check."""
+    with which passwords, the server's reason, and the fix in the words of the option and of the
+    server role's variable that sets it (redis_server_password, redis_server_previous_passwords)."""
     user = params.get("login_user") or "default"
     if previous:
         tried = "login_password and the %d previous_passwords" % previous
     else:
         tried = "login_password" if params.get("login_password") else "no password"
-    return "%s refused the login of user '%s' with %s: %s. Check login_user and login_password%s." % (
-        endpoint(params), user, tried, str(reason).rstrip("."), " (and previous_passwords)" if previous else "")
+    if user != "default":
+        fix = "give login_user a user the instance has and login_password that user's password"
+    elif previous:
+        fix = ("give login_password the password the instance has, or list it in previous_passwords "
+               "(server role: redis_server_password or the instance's password, and redis_server_previous_passwords)")
+    else:
+        fix = ("give login_password the password the instance has (server role: redis_server_password or the "
+               "instance's password; while it changes, the current one in redis_server_previous_passwords)")
+    return "%s refused the login of user '%s' with %s: %s. Fix: %s." % (
+        endpoint(params), user, tried, str(reason).rstrip("."), fix)
 
 
 def is_refused_login(exc):

@@ -21,7 +21,7 @@ description:
   - An instance whose AOF is already on is left alone (idempotent). One that does not accept connections
     (not running) is reported with RV(instances[].running=false); a refused login fails the module.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - redisops.redis.connection
   - redisops.redis.connection.members

@@ -40,7 +40,7 @@ description:
     C(redisops.redis.failover) playbook updates the role's C(redis-NAME.live.conf) files) so that a
     restart keeps it.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - redisops.redis.connection
   - redisops.redis.connection.failover

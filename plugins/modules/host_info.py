@@ -24,7 +24,7 @@ description:
     pid files, active systemd units) and, with O(failover_record), the content of that file, which the
     role reads at the start of a run, in the same module run.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.facts

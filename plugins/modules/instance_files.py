@@ -21,7 +21,7 @@ description:
     already runs that content. The file is written back and RV(files[].restart) stays V(false).
     Otherwise RV(files[].restart) says the instance must restart to run the new content.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -20,7 +20,7 @@ description:
     master that is down, so that a master restarted after a crash never wipes its replicas.
   - Reads only; changes nothing. Needs no server running and no Python library besides Ansible's.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

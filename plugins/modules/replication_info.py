@@ -14,7 +14,7 @@ description:
     keys hold the same kind of value on Redis 4.0 to 8.x and Valkey 8.
   - Reads only; changes nothing.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - redisops.redis.connection
   - redisops.redis.connection.replication_info
@@ -167,7 +167,9 @@ instances:
       login_refused: true
       error: >-
         127.0.0.1:6380 refused the login of user 'default' with login_password and the 1 previous_passwords:
-        invalid username-password pair or user is disabled. Check login_user and login_password (and previous_passwords).
+        invalid username-password pair or user is disabled. Fix: give login_password the password the instance has,
+        or list it in previous_passwords (server role: redis_server_password or the instance's password, and
+        redis_server_previous_passwords).
 login_refused:
   description: On failure, whether the instance refused the login password and every one of O(previous_passwords).
   returned: failure, unless O(instances) is given

@@ -21,7 +21,7 @@ description:
     a stale lock from one whose run is slow, so it stays until removed by hand or by this module
     with O(state=absent) and no O(token). Put it under C(/run) so that a reboot clears it.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -27,7 +27,7 @@ description:
   - A directive the server does not know (C(CONFIG GET) returns nothing for it) fails the module
     before anything changes.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - redisops.redis.connection
   - redisops.redis.connection.runtime_config

@@ -29,7 +29,7 @@ description:
     N instances takes about as long as starting one. Every instance is tried; the task fails after,
     listing each that failed. The single-instance options are then the keys of each item.
 author:
-  - redisops contributors (!UNKNOWN)
+  - redisops maintainers (@redisops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

@@ -138,7 +138,8 @@ def test_a_wrong_password_fails_readably(redis_server):
     assert result["failed"] is True
     assert result["msg"].startswith("127.0.0.1:%d: 127.0.0.1:%d refused the login of user 'default' with "
                                     "login_password: invalid username-password pair" % (master.port, master.port))
-    assert result["msg"].endswith("Check login_user and login_password. (after 0.0s, 1 attempt)")
+    assert result["msg"].endswith("redis_server_previous_passwords). (after 0.0s, 1 attempt)")
+    assert "Fix: give login_password the password the instance has (server role: redis_server_password" in result["msg"]
 
 
 def test_a_missing_password_fails_readably(redis_server):
@@ -147,7 +148,7 @@ def test_a_missing_password_fails_readably(redis_server):
     assert result["failed"] is True
     assert result["msg"].startswith("127.0.0.1:%d refused the login of user 'default' with no password: "
                                     % master.port)
-    assert result["msg"].endswith("Check login_user and login_password.")
+    assert result["msg"].endswith("the current one in redis_server_previous_passwords).")
     assert result["login_refused"] is True
 
 
@@ -229,7 +230,9 @@ def test_the_single_instance_form_gives_the_result_of_a_list_of_one(redis_server
 def test_every_module_words_a_refused_login_the_same(redis_server):
     master = redis_server(password=PASSWORD)
     expected = ("127.0.0.1:%d refused the login of user 'default' with login_password: invalid username-password "
-                "pair or user is disabled. Check login_user and login_password." % master.port)
+                "pair or user is disabled. Fix: give login_password the password the instance has (server role: "
+                "redis_server_password or the instance's password; while it changes, the current one in "
+                "redis_server_previous_passwords)." % master.port)
     login = {"login_port": master.port, "login_password": "wrong"}
     results = {
         "replication_info": run_module("replication_info", login),

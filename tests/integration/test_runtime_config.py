@@ -139,8 +139,10 @@ def test_fails_when_no_password_is_accepted(redis_server):
 
     assert result["failed"] is True
     assert result["msg"] == ("127.0.0.1:%d refused the login of user 'default' with login_password and the 1 "
-                             "previous_passwords: invalid username-password pair or user is disabled. Check "
-                             "login_user and login_password (and previous_passwords)." % server.port)
+                             "previous_passwords: invalid username-password pair or user is disabled. "
+                             "Fix: give login_password the password the instance has, or list it in previous_passwords "
+                             "(server role: redis_server_password or the instance's password, and "
+                             "redis_server_previous_passwords)." % server.port)
 
 
 def test_check_mode_reports_changes_and_applies_none(redis_server):

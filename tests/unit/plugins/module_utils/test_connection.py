@@ -71,12 +71,16 @@ def test_items_are_validated_by_the_member_spec():
 
 @pytest.mark.parametrize("params, previous, message", [
     ({"login_password": "x"}, 0, "127.0.0.1:6379 refused the login of user 'default' with login_password: "
-                                 "invalid username-password pair. Check login_user and login_password."),
+                                 "invalid username-password pair. Fix: give login_password the password the instance "
+                                 "has (server role: redis_server_password or the instance's password; while it "
+                                 "changes, the current one in redis_server_previous_passwords)."),
     ({"login_user": "repl"}, 0, "127.0.0.1:6379 refused the login of user 'repl' with no password: "
-                                "invalid username-password pair. Check login_user and login_password."),
+                                "invalid username-password pair. Fix: give login_user a user the instance has and "
+                                "login_password that user's password."),
     ({"login_password": "x"}, 2, "127.0.0.1:6379 refused the login of user 'default' with login_password and the 2 "
-                                 "previous_passwords: invalid username-password pair. Check login_user and "
-                                 "login_password (and previous_passwords)."),
+                                 "previous_passwords: invalid username-password pair. Fix: give login_password the "
+                                 "password the instance has, or list it in previous_passwords (server role: "
+                                 "redis_server_password or the instance's password, and redis_server_previous_passwords)."),
 ])
 def test_one_message_for_a_refused_login(params, previous, message):
     params = dict(params, login_host="127.0.0.1", login_port=6379)

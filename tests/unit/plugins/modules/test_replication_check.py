@@ -162,7 +162,7 @@ def test_several_instances_fail_naming_each_one_that_differs(run_main, fake_clie
     assert result["failed"] is True
     assert result["msg"].startswith("replica: master_link_status: expected up, found down")
     assert " | replica2: 127.0.0.1:16480 refused the login of user 'default' with no password: invalid " \
-           "username-password pair. Check login_user and login_password." in result["msg"]
+           "username-password pair. Fix: give login_password the password the instance has" in result["msg"]
     assert "master:" not in result["msg"]
     assert [bool(entry["mismatches"]) for entry in result["instances"]] == [False, True, True]
     assert result["mismatches"][0].startswith("replica: master_link_status")
