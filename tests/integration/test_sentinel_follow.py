@@ -3,8 +3,8 @@ deployed by site.yml (process service manager, free loopback ports) and three re
 processes started by this test from a minimal sentinel.conf it writes (the sentinel role is
 another part's), monitoring the master with quorum 2 and a one-second down-after.
 
-In order, on one bed: the first deploy runs with no Sentinel yet (the inventory holds); with the
-Sentinels running a re-run changes nothing; the master is killed with SIGKILL after writes its
+In order, on one bed: the first deploy runs with no Sentinel yet (the inventory holds); the
+Sentinels agree on the inventory's master; the master is killed with SIGKILL after writes its
 replica acknowledged (WAIT 1); the Sentinels promote the replica; site.yml starts the old master
 as a replica of the new one without restarting anything; verify passes; the next run changes
 nothing. Then Sentinels that disagree stop the run before anything changes.
@@ -22,7 +22,7 @@ import pytest
 import redis
 import yaml
 
-from harness import PASSWORD, Bed, free_port, recap, show, wait_until
+from harness import PASSWORD, Bed, free_port, recap, run_module, show, wait_until
 
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import quote
 
@@ -115,6 +115,17 @@ def bed():
     bed.stop_all()
 
 
+def changed_tasks(proc):
+    """The names of the tasks that reported a change, in order."""
+    found, task = [], None
+    for line in proc.stdout.splitlines():
+        if line.startswith("TASK ["):
+            task = line[line.index("[") + 1:line.rindex("]")].split(" : ", 1)[-1]
+        elif line.startswith("changed:") and task and task not in found:
+            found.append(task)
+    return found
+
+
 def role_of(bed, port):
     info = bed.client(port).info("replication")
     return "master" if info["role"] == "master" else "replica of %s" % info["master_port"]
@@ -123,17 +134,24 @@ def role_of(bed, port):
 def test_the_first_deploy_runs_before_any_sentinel(bed):
     proc = bed.site()
     assert proc.returncode == 0, show(proc)
-    assert "no_sentinel" in proc.stdout or "Ask the Sentinels" in proc.stdout, show(proc)
+    assert "Ask the Sentinels of each group which instance is its master" in proc.stdout, show(proc)
     assert role_of(bed, bed.replica_port) == "replica of %d" % bed.master_port
 
 
-def test_with_the_sentinels_running_a_run_changes_nothing(bed):
+def test_the_module_says_no_sentinel_runs_yet(bed):
+    result = run_module("sentinel_master", {"group": GROUP, "instances": [
+        {"instance": "s%d" % index, "login_port": port} for index, port in enumerate(bed.sentinels.ports)]})
+    assert result["state"] == "no_sentinel" and result["master"] is None, result
+    assert [answer["unreachable"] for answer in result["sentinels"]] == [True, True, True]
+
+
+def test_the_sentinels_agree_on_the_inventory_master(bed):
     for port in bed.sentinels.ports:
         bed.sentinels.start(port)
     wait_until(bed.sentinels.ready, timeout=30, what="the Sentinels to know the replica and each other")
-    proc = bed.site()
-    assert proc.returncode == 0, show(proc)
-    assert recap(proc)[1] == 0, show(proc)
+    result = run_module("sentinel_master", {"group": GROUP, "instances": [
+        {"instance": "s%d" % index, "login_port": port} for index, port in enumerate(bed.sentinels.ports)]})
+    assert (result["state"], result["master"], result["votes"]) == ("agreed", {"host": "127.0.0.1", "port": bed.master_port}, 3)
 
 
 def test_a_killed_master_is_replaced_and_the_old_one_comes_back_as_a_replica(bed):
@@ -155,6 +173,11 @@ def test_a_killed_master_is_replaced_and_the_old_one_comes_back_as_a_replica(bed
 
     proc = bed.site()
     assert proc.returncode == 0, show(proc)
+    # the files and live settings of the new topology, the old master started; no restart
+    assert set(changed_tasks(proc)) <= {"Write the directories and configuration files of the instances",
+                                        "Start the instances that are not running (process)",
+                                        "Apply auth and replication settings to the running instances"}, show(proc)
+    assert "Start the instances that are not running (process)" in changed_tasks(proc), show(proc)
     # the old master is started, as a replica of the new one; the new master is not restarted
     assert role_of(bed, bed.master_port) == "replica of %d" % bed.replica_port
     assert bed.run_id(bed.replica_port) == new_run_id
@@ -178,15 +201,14 @@ def test_a_killed_master_is_replaced_and_the_old_one_comes_back_as_a_replica(bed
 def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
     files = {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))}
-    first, second, third = bed.sentinels.ports
-    # one Sentinel names another master, one is down: one vote each, two needed of three
+    first, _, third = bed.sentinels.ports
+    # one Sentinel no longer monitors the group, one is down: one vote, two needed of three
     bed.sentinels.client(first).execute_command("SENTINEL", "REMOVE", GROUP)
-    bed.sentinels.client(first).execute_command("SENTINEL", "MONITOR", GROUP, "127.0.0.1", bed.master_port, 2)
     bed.sentinels.stop(third)
     proc = bed.site()
     assert proc.returncode != 0, show(proc)
     assert "do not agree on its master" in proc.stdout, show(proc)
-    assert "localhost:s0: 127.0.0.1:%d" % bed.master_port in proc.stdout, show(proc)
+    assert "localhost:s0: does not monitor the group" in proc.stdout, show(proc)
     assert "localhost:s1: 127.0.0.1:%d" % bed.replica_port in proc.stdout, show(proc)
     assert "localhost:s2: no answer" in proc.stdout, show(proc)
     assert {port: bed.run_id(port) for port in run_ids} == run_ids
