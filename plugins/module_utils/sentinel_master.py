@@ -13,9 +13,23 @@ that answers says it does not monitor the group (the group is being added).
 
 from __future__ import annotations
 
+# What Sentinel sends a data instance (Redis's Sentinel documentation, "Redis Access Control List
+# authentication"; checked against redis-sentinel 7.0 by tests/integration/test_sentinel_follow.py,
+# whose failover runs as this user): the commands, then the one channel it publishes and subscribes
+# its hello messages on (channel rules exist from Redis 6.2; 6.0 lets every user use every channel).
+SENTINEL_COMMANDS = ("+multi", "+exec", "+slaveof", "+ping", "+subscribe", "+config|rewrite", "+role", "+publish",
+                     "+info", "+client|setname", "+client|kill", "+script|kill")
+SENTINEL_CHANNELS = ("&__sentinel__:hello",)
+
 AGREED = "agreed"
 NO_SENTINEL = "no_sentinel"
 UNMONITORED = "unmonitored"
+
+
+def sentinel_rules(channels=True):
+    """The ACL rules of the user Sentinel logs in to the data instances as; channels: the server has
+    channel rules (dialect feature acl_channels)."""
+    return SENTINEL_COMMANDS + (SENTINEL_CHANNELS if channels else ())
 
 
 class DecisionError(Exception):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import sentinel_rules
+
 DEFAULT_SENTINEL_INSTANCES = [{"name": "main", "port": 26379}]
 WILDCARDS = ("", "0.0.0.0", "::", "*", "-::*")
 
@@ -170,3 +172,34 @@ def sentinel_replicaof(groups, answers, play):
         for label in group["members"]:
             override[label] = None if label == current else current
     return override
+
+
+def sentinel_acl(groups, hostvars, hosts, host, channels=True):
+    """The ACL user Sentinel logs in to the data instances as, for the instances of host in a monitored
+    group: {name, password, rules, instances: [instance names]}, or None when the Sentinel hosts'
+    redis_sentinel_auth_user is empty (Sentinel logs in as the default user) or host has no such
+    instance. A secret: read it under no_log only.
+
+    groups: sentinel_groups(); hostvars, hosts: as for sentinel_groups() (the first host of the Sentinel
+    group that sets redis_sentinel_auth_user gives it); channels: the server has channel rules.
+    """
+    name, password, source = "", "", None
+    for sentinel_host in hosts or []:
+        variables = hostvars[sentinel_host] if sentinel_host in hostvars else {}
+        if variables.get("redis_sentinel_auth_user"):
+            name = str(variables.get("redis_sentinel_auth_user"))
+            password = variables.get("redis_sentinel_auth_password") or ""
+            source = sentinel_host
+            break
+    if not name:
+        return None
+    if not password:
+        raise SentinelError("redis_sentinel_auth_password of host '%s' is empty while redis_sentinel_auth_user is "
+                            "'%s': set the password Sentinel logs in to the data instances with (in Ansible Vault)"
+                            % (source, name))
+    prefix = "%s:" % host
+    instances = sorted(set(label[len(prefix):] for group in groups or [] for label in group["members"]
+                           if label.startswith(prefix)))
+    if not instances:
+        return None
+    return {"name": name, "password": str(password), "rules": list(sentinel_rules(channels)), "instances": instances}

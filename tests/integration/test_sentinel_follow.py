@@ -24,9 +24,15 @@ import yaml
 
 from harness import PASSWORD, Bed, free_port, recap, run_module, show, wait_until
 
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import SENTINEL_CHANNELS, SENTINEL_COMMANDS
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import quote
 
 GROUP = "master"
+# Sentinel logs in to the data instances as this ACL user, which the role creates with only the
+# commands Sentinel needs: the Sentinels seeing the replica and each other, and the failover
+# (SLAVEOF, CONFIG REWRITE, CLIENT KILL in MULTI/EXEC), prove the list on a real redis-sentinel.
+SENTINEL_USER = "sentinel-user"
+SENTINEL_PASSWORD = "sentinel pass#%d 'q'" % os.getpid()
 
 
 def sentinel_command(conf):
@@ -52,10 +58,11 @@ class Sentinels:
             os.makedirs(directory, exist_ok=True)
             with open(self.conf(port), "w") as handle:
                 handle.write("port %d\nbind 127.0.0.1\ndaemonize no\ndir %s\nlogfile %s/sentinel.log\n"
-                             "sentinel monitor %s 127.0.0.1 %d 2\nsentinel auth-pass %s %s\n"
+                             "sentinel monitor %s 127.0.0.1 %d 2\nsentinel auth-user %s %s\n"
+                             "sentinel auth-pass %s %s\n"
                              "sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n"
-                             % (port, directory, directory, GROUP, self.master_port, GROUP, quote(PASSWORD),
-                                GROUP, GROUP))
+                             % (port, directory, directory, GROUP, self.master_port, GROUP, SENTINEL_USER,
+                                GROUP, quote(SENTINEL_PASSWORD), GROUP, GROUP))
         self.procs[port] = subprocess.Popen(sentinel_command(self.conf(port)), stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)
         wait_until(lambda: self._answers(port), what="Sentinel on port %d" % port)
@@ -107,7 +114,8 @@ def bed():
     host = bed.host_vars()
     host.update(redis_sentinel_instances=[{"name": "s%d" % index, "port": port}
                                           for index, port in enumerate(bed.sentinels.ports)],
-                redis_sentinel_monitors=[{"name": GROUP, "master": "localhost:master", "quorum": 2}])
+                redis_sentinel_monitors=[{"name": GROUP, "master": "localhost:master", "quorum": 2}],
+                redis_sentinel_auth_user=SENTINEL_USER, redis_sentinel_auth_password=SENTINEL_PASSWORD)
     with open(bed.inventory, "w") as handle:
         yaml.safe_dump({"redis": {"hosts": {"localhost": host}}, "redis_sentinel": {"hosts": {"localhost": {}}}}, handle)
     yield bed
@@ -136,6 +144,12 @@ def test_the_first_deploy_runs_before_any_sentinel(bed):
     assert proc.returncode == 0, show(proc)
     assert "Ask the Sentinels of each group which instance is its master" in proc.stdout, show(proc)
     assert role_of(bed, bed.replica_port) == "replica of %d" % bed.master_port
+    assert SENTINEL_PASSWORD not in proc.stdout
+    for port in (bed.master_port, bed.replica_port):
+        user = bed.client(port).acl_getuser(SENTINEL_USER)
+        assert set(user["commands"]) == set(SENTINEL_COMMANDS), user
+        assert user["channels"] == list(SENTINEL_CHANNELS) and not user["keys"], user
+        assert redis.Redis(host="127.0.0.1", port=port, username=SENTINEL_USER, password=SENTINEL_PASSWORD).ping()
 
 
 def test_the_module_says_no_sentinel_runs_yet(bed):
@@ -213,4 +227,4 @@ def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     assert "localhost:s2: no answer" in proc.stdout, show(proc)
     assert {port: bed.run_id(port) for port in run_ids} == run_ids
     assert {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))} == files
-    assert PASSWORD not in proc.stdout
+    assert PASSWORD not in proc.stdout and SENTINEL_PASSWORD not in proc.stdout

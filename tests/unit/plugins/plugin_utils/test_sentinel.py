@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import SENTINEL_CHANNELS, SENTINEL_COMMANDS
 from ansible_collections.redisops.redis.plugins.plugin_utils import model
 from ansible_collections.redisops.redis.plugins.plugin_utils.sentinel import (
     SentinelError,
+    sentinel_acl,
     sentinel_groups,
     sentinel_replicaof,
 )
+
+DIRS = {"conf_dir": "/etc/redis", "data_dir": "/var/lib/redis", "log_dir": "/var/log/redis", "run_dir": "/run/redis"}
 
 MONITOR = [{"name": "cache", "master": "h1:main", "quorum": 2}]
 # A master on h1, a replica on h2, a replica of that replica on h3 (a chain), a master of its own on h3.
@@ -119,3 +123,43 @@ def test_a_replica_known_by_its_announced_address_is_found():
     resolved = play(hostvars)
     groups = sentinel_groups(resolved, hostvars, SENTINELS)
     assert sentinel_replicaof(groups, {"cache": agreed("192.168.5.2", 6379)}, resolved)["h2:main"] is None
+
+
+SENTINEL_AUTH = {"redis_sentinel_auth_user": "sentinel-user", "redis_sentinel_auth_password": "spw"}
+
+
+def test_the_sentinel_user_covers_the_hosts_instances_of_a_monitored_group_only():
+    hostvars = dict(FLEET, s2=dict(FLEET["s2"], **SENTINEL_AUTH))
+    groups = sentinel_groups(play(hostvars), hostvars, SENTINELS)
+    user = sentinel_acl(groups, hostvars, SENTINELS, "h3")
+    assert user == {"name": "sentinel-user", "password": "spw", "instances": ["main"],
+                    "rules": list(SENTINEL_COMMANDS + SENTINEL_CHANNELS)}
+    # Redis 6.0: no channel rules
+    assert sentinel_acl(groups, hostvars, SENTINELS, "h1", channels=False)["rules"] == list(SENTINEL_COMMANDS)
+    # the default: Sentinel logs in as the default user
+    assert sentinel_acl(groups, FLEET, SENTINELS, "h1") is None
+    # a host without an instance of the group
+    hostvars["h4"] = {}
+    assert sentinel_acl(groups, hostvars, SENTINELS, "h4") is None
+
+
+def test_a_sentinel_user_without_password_is_refused_naming_the_variable():
+    hostvars = dict(FLEET, s1=dict(FLEET["s1"], redis_sentinel_auth_user="sentinel-user"))
+    groups = sentinel_groups(play(hostvars), hostvars, SENTINELS)
+    with pytest.raises(SentinelError, match="redis_sentinel_auth_password of host 's1' is empty"):
+        sentinel_acl(groups, hostvars, SENTINELS, "h1")
+
+
+def test_the_sentinel_user_is_applied_live_with_the_replication_user():
+    hostvars = dict(FLEET, s2=dict(FLEET["s2"], **SENTINEL_AUTH))
+    resolved = play(hostvars)
+    groups = sentinel_groups(resolved, hostvars, SENTINELS)
+    user = sentinel_acl(groups, hostvars, SENTINELS, "h3")
+    instances = model.with_secrets(model.instance_model(resolved, "h3", DIRS),
+                                   model.play_secrets(hostvars, "h1", SERVERS)["h3"])
+    items = {item["instance"]: item for item in model.live_items(instances, "7.0.15", user)}
+    assert items["main"]["acl_users"] == [{"name": "sentinel-user", "password": "spw",
+                                           "rules": list(SENTINEL_COMMANDS + SENTINEL_CHANNELS)}]
+    assert items["other"]["acl_users"] == []
+    # no ACLs before Redis 6
+    assert all(not item["acl_users"] for item in model.live_items(instances, "5.0.14", user))
