@@ -212,6 +212,16 @@ def test_a_killed_master_is_replaced_and_the_old_one_comes_back_as_a_replica(bed
     wait_until(lambda: bed.sentinels.agree_on(bed.replica_port), what="the Sentinels to keep the new master")
 
 
+def test_failover_yml_leaves_a_sentinel_group_to_its_sentinels(bed):
+    run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
+    proc = bed.playbook("playbooks/failover.yml", "-e", "redis_failover_target=localhost:master")
+    assert proc.returncode != 0, show(proc)
+    assert "Sentinels monitor group 'master', which holds localhost:master" in proc.stdout, show(proc)
+    assert "SENTINEL FAILOVER master on 127.0.0.1:%d" % bed.sentinels.ports[0] in proc.stdout, show(proc)
+    assert {port: bed.run_id(port) for port in run_ids} == run_ids
+    assert role_of(bed, bed.master_port) == "replica of %d" % bed.replica_port
+
+
 def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
     files = {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))}
