@@ -148,7 +148,7 @@ def sentinel_replicaof(groups, answers, play):
     """
     if isinstance(answers, Mapping) and "results" in answers:
         answers = {result["item"]["group"]: result for result in answers["results"] if result.get("item")}
-    _, items = _members(play)
+    items = _members(play)[1]
     override = {}
     for group in groups:
         answer = (answers or {}).get(group["group"]) or {}

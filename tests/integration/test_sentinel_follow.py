@@ -16,7 +16,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 import redis
@@ -45,7 +44,7 @@ class Sentinels:
 
     def __init__(self, bed, master_port):
         self.bed = bed
-        self.ports = [free_port() for _ in range(3)]
+        self.ports = [free_port(), free_port(), free_port()]
         self.master_port = master_port
         self.procs = {}
 
@@ -225,7 +224,7 @@ def test_failover_yml_leaves_a_sentinel_group_to_its_sentinels(bed):
 def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
     files = {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))}
-    first, _, third = bed.sentinels.ports
+    first, third = bed.sentinels.ports[0], bed.sentinels.ports[2]
     # one Sentinel no longer monitors the group, one is down: one vote, two needed of three
     bed.sentinels.client(first).execute_command("SENTINEL", "REMOVE", GROUP)
     bed.sentinels.stop(third)
