@@ -183,12 +183,14 @@ def with_secrets(instances, secrets):
 # what single tasks need
 # ---------------------------------------------------------------------------------------------
 
-def live_items(instances, server):
+def live_items(instances, server, sentinel_user=None):
     """The items of runtime_config's instances option: what it applies live to each instance.
 
     instances: the view with secrets; server: the installed server (a dialect.of() input: the
     server_dialect filter's answer, or a version), which decides whether masteruser and the
     replication user are applied (ACLs) and the live defaults (dialect.live_defaults).
+    sentinel_user: the ACL user Sentinel logs in as ({name, password, rules, instances: the names of
+    the instances in a monitored group}; plugin_utils/sentinel_follow.py sentinel_acl), or None.
     """
     dialect = of(server)
     acl = dialect.has("acl")
@@ -200,8 +202,11 @@ def live_items(instances, server):
         config.update(live_defaults(dialect, len(item["replicas"]), item["config"]))
         live = dict(item["login"], role=item["role"], config=config,
                     secret_config={"requirepass": item["password"], "masterauth": item["masterauth"]},
-                    acl_users=[dict(item["replication_user"], rules=list(REPLICATION_RULES))]
-                    if item.get("replication_user") and acl else [])
+                    acl_users=([dict(item["replication_user"], rules=list(REPLICATION_RULES))]
+                               if item.get("replication_user") and acl else [])
+                    + ([{"name": sentinel_user["name"], "password": sentinel_user["password"],
+                         "rules": list(sentinel_user["rules"])}]
+                       if acl and sentinel_user and item["name"] in sentinel_user["instances"] else []))
         if item["role"] == "replica":
             live.update(master_host=item["replicaof"]["host"], master_port=item["replicaof"]["port"])
         items.append(live)

@@ -12,6 +12,8 @@ import pytest
 from ansible_collections.redisops.redis.plugins.module_utils.runtime_config import (
     MASK,
     PlanError,
+    acl_commands,
+    acl_user_matches,
     check_options,
     count_keys,
     plan,
@@ -323,3 +325,25 @@ def test_before_redis_6_a_rotation_warns_that_the_old_password_stops_working():
     changes = plan(redis("5.0.14"), MASTER, NO_KEYS, {"requirepass": OLD}, rotation(), {})
     assert texts(changes) == ["CONFIG SET requirepass ********"]
     assert any("single password" in warning for warning in changes.warnings)
+
+
+# --- a user with channel rules (the Sentinel user) ---------------------------------------------
+
+SENTINEL_RULES = ("+multi", "+config|rewrite", "&__sentinel__:hello")
+SENTINEL_HASH = hashlib.sha256(b"spw").hexdigest()
+# ACL GETUSER sentinel on Redis 7.0.15, as redis-py parses it
+SENTINEL_USER = {"flags": ["on", "sanitize-payload"], "passwords": [SENTINEL_HASH], "keys": [],
+                 "commands": ["+config|rewrite", "+multi"], "categories": ["-@all"],
+                 "channels": ["&__sentinel__:hello"], "selectors": []}
+
+
+@pytest.mark.parametrize("current, matches", [
+    (SENTINEL_USER, True),
+    (dict(SENTINEL_USER, channels=[]), False),
+    (dict(SENTINEL_USER, channels=["&*"]), False),
+    (dict(SENTINEL_USER, commands=["+multi"]), False),
+])
+def test_a_user_with_channel_rules_matches_its_channels_too(current, matches):
+    assert acl_user_matches(current, SENTINEL_HASH, SENTINEL_RULES) is matches
+    commands = acl_commands([{"name": "sentinel", "password": "spw", "rules": list(SENTINEL_RULES)}], {"sentinel": current})
+    assert len(commands) == (0 if matches else 1)
