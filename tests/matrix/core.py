@@ -260,3 +260,27 @@ def check_site(controller):
 def check_sanity(controller):
     rc, output = controller.sanity()
     assert rc == 0, "%s: ansible-test sanity failed:\n%s" % (controller.name, output[-20000:])
+
+
+class VersionTests:
+    """The three tests of one version; each tests/matrix/test_ansible_core_X_Y.py is a subclass that
+    sets VERSION, so that a failure names the version and the versions spread over the workers."""
+
+    VERSION = None
+
+    @pytest.fixture(scope="class")
+    def controller(self):
+        controller = Controller(self.VERSION).prepare()
+        installed = controller.ansible_core_version()
+        assert installed.startswith(self.VERSION + "."), (
+            "%s: the virtualenv has ansible-core %s" % (controller.name, installed))
+        return controller
+
+    def test_units(self, controller):
+        check_units(controller)
+
+    def test_site_deploys_verifies_and_changes_nothing_the_second_time(self, controller):
+        check_site(controller)
+
+    def test_sanity(self, controller):
+        check_sanity(controller)
