@@ -178,4 +178,6 @@ def test_a_refused_login_fails_with_the_one_message(monkeypatch, capsys):
     assert result["failed"] is True and result["commands"] == []
     assert result["msg"] == ("127.0.0.1:6390 refused the login of user 'default' with login_password and the 1 "
                              "previous_passwords: invalid username-password pair or user is disabled. "
-                             "Fix: give login_password the password the instance has, or list it in previous_passwords (server role: redis_server_password or the instance's password, and redis_server_previous_passwords).")
+                             "Fix: give login_password the password the instance has, or list it in previous_passwords "
+                             "(server role: redis_server_password or the instance's password, and "
+                             "redis_server_previous_passwords).")
