@@ -291,3 +291,8 @@ def recap(proc):
 
 def show(proc):
     return "rc=%s\n%s\n%s" % (proc.returncode, proc.stdout[-8000:], proc.stderr[-3000:])
+
+
+def flat(proc):
+    """The output on one line, without the YAML callback's line breaks and doubled single quotes."""
+    return " ".join((proc.stdout + proc.stderr).split()).replace("''", "'")

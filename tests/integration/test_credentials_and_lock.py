@@ -18,13 +18,9 @@ import sys
 import pytest
 import redis
 
-from harness import PASSWORD, ROOT, Bed, ansible_env, recap, run_module, show, wait_until
+from harness import ansible_env, Bed, flat, PASSWORD, recap, ROOT, run_module, show, wait_until
 
 MISLEADING = "another server uses port"
-
-
-def flat(proc):
-    return " ".join((proc.stdout + proc.stderr).split()).replace("''", "'")
 
 
 def files(bed):

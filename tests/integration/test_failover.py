@@ -23,7 +23,7 @@ import pytest
 import redis
 import yaml
 
-from harness import PASSWORD, Bed, recap, run_module, show, wait_until
+from harness import Bed, flat, PASSWORD, recap, run_module, show, wait_until
 
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import quote
 
@@ -112,11 +112,6 @@ def failover(bed, *args, target=TARGET, inventory=None):
     proc = bed.playbook("playbooks/failover.yml", "-vvv", *(extra + args), inventory=inventory)
     assert not leaked(proc), (leaked(proc), show(proc))
     return proc
-
-
-def flat(proc):
-    """The output on one line, without the YAML callback's line breaks and doubled single quotes."""
-    return " ".join((proc.stdout + proc.stderr).split()).replace("''", "'")
 
 
 @pytest.fixture(scope="module")

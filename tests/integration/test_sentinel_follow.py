@@ -21,7 +21,7 @@ import pytest
 import redis
 import yaml
 
-from harness import PASSWORD, Bed, free_port, recap, run_module, show, wait_until
+from harness import PASSWORD, Bed, flat, free_port, recap, run_module, show, wait_until
 
 from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import SENTINEL_CHANNELS, SENTINEL_COMMANDS
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import quote
@@ -32,6 +32,7 @@ GROUP = "master"
 # (SLAVEOF, CONFIG REWRITE, CLIENT KILL in MULTI/EXEC), prove the list on a real redis-sentinel.
 SENTINEL_USER = "sentinel-user"
 SENTINEL_PASSWORD = "sentinel pass#%d 'q'" % os.getpid()
+SENTINEL_HOSTS = "follow_sentinels"
 
 
 def sentinel_command(conf):
@@ -114,9 +115,12 @@ def bed():
     host.update(redis_sentinel_instances=[{"name": "s%d" % index, "port": port}
                                           for index, port in enumerate(bed.sentinels.ports)],
                 redis_sentinel_monitors=[{"name": GROUP, "master": "localhost:master", "quorum": 2}],
-                redis_sentinel_auth_user=SENTINEL_USER, redis_sentinel_auth_password=SENTINEL_PASSWORD)
+                redis_sentinel_auth_user=SENTINEL_USER, redis_sentinel_auth_password=SENTINEL_PASSWORD,
+                # The test starts its Sentinels itself: their group is not site.yml's redis_sentinel, whose
+                # play would deploy Sentinels of the sentinel role there (tests/integration/test_sentinel.py).
+                redis_server_sentinel_group=SENTINEL_HOSTS)
     with open(bed.inventory, "w") as handle:
-        yaml.safe_dump({"redis": {"hosts": {"localhost": host}}, "redis_sentinel": {"hosts": {"localhost": {}}}}, handle)
+        yaml.safe_dump({"redis": {"hosts": {"localhost": host}}, SENTINEL_HOSTS: {"hosts": {"localhost": {}}}}, handle)
     yield bed
     bed.sentinels.stop_all()
     bed.stop_all()
@@ -215,8 +219,8 @@ def test_failover_yml_leaves_a_sentinel_group_to_its_sentinels(bed):
     run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
     proc = bed.playbook("playbooks/failover.yml", "-e", "redis_failover_target=localhost:master")
     assert proc.returncode != 0, show(proc)
-    assert "Sentinels monitor group 'master', which holds localhost:master" in proc.stdout, show(proc)
-    assert "SENTINEL FAILOVER master on 127.0.0.1:%d" % bed.sentinels.ports[0] in proc.stdout, show(proc)
+    assert "Sentinels monitor group 'master', which holds localhost:master" in flat(proc), show(proc)
+    assert "SENTINEL FAILOVER master on 127.0.0.1:%d" % bed.sentinels.ports[0] in flat(proc), show(proc)
     assert {port: bed.run_id(port) for port in run_ids} == run_ids
     assert role_of(bed, bed.master_port) == "replica of %d" % bed.replica_port
 
@@ -230,10 +234,10 @@ def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     bed.sentinels.stop(third)
     proc = bed.site()
     assert proc.returncode != 0, show(proc)
-    assert "do not agree on its master" in proc.stdout, show(proc)
-    assert "localhost:s0: does not monitor the group" in proc.stdout, show(proc)
-    assert "localhost:s1: 127.0.0.1:%d" % bed.replica_port in proc.stdout, show(proc)
-    assert "localhost:s2: no answer" in proc.stdout, show(proc)
+    assert "do not agree on its master" in flat(proc), show(proc)
+    assert "localhost:s0: does not monitor the group" in flat(proc), show(proc)
+    assert "localhost:s1: 127.0.0.1:%d" % bed.replica_port in flat(proc), show(proc)
+    assert "localhost:s2: no answer" in flat(proc), show(proc)
     assert {port: bed.run_id(port) for port in run_ids} == run_ids
     assert {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))} == files
     assert PASSWORD not in proc.stdout and SENTINEL_PASSWORD not in proc.stdout
