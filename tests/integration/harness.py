@@ -137,8 +137,11 @@ def ansible_env(**extra):
         ANSIBLE_FORCE_COLOR="0",
         ANSIBLE_HOST_KEY_CHECKING="0",
         ANSIBLE_LOCAL_TEMP=os.path.join(tempfile.gettempdir(), "redisops-ansible-tmp"),
-        # The project's ansible.cfg hides ok and skipped results (for people: test_readme.py checks
-        # that output); the tests read every result (test_no_secret_output.py searches all of it).
+        # The project's ansible.cfg uses the brief callback, which hides ok and skipped results and
+        # prints a role's failure message only in the result (for people: test_readme.py checks
+        # that output); the tests read every result and the one-line error of Ansible's own
+        # callback (test_no_secret_output.py searches all of it).
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
         ANSIBLE_DISPLAY_OK_HOSTS="true",
         ANSIBLE_DISPLAY_SKIPPED_HOSTS="true",
     )
