@@ -275,13 +275,7 @@ class Bed:
         return self.client(port).info("server")["run_id"]
 
     def stop_all(self):
-        run_dir = self.path("run")
-        for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
-            try:
-                with open(os.path.join(run_dir, name)) as handle:
-                    os.kill(int(handle.read().strip()), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
+        kill_pid_files(self.path("run"))
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -294,6 +288,16 @@ def recap(proc):
 
 def show(proc):
     return "rc=%s\n%s\n%s" % (proc.returncode, proc.stdout[-8000:], proc.stderr[-3000:])
+
+
+def kill_pid_files(run_dir):
+    """SIGKILL every process a pid file in run_dir names (a bed's servers, whatever started them)."""
+    for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
+        try:
+            with open(os.path.join(run_dir, name)) as handle:
+                os.kill(int(handle.read().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
 
 
 def flat(proc):

@@ -18,7 +18,7 @@ import tempfile
 import pytest
 import yaml
 
-from harness import PASSWORD, ROOT, free_port, recap, show, wait_until
+from harness import free_port, kill_pid_files, PASSWORD, recap, ROOT, show, wait_until
 
 BIN = os.path.dirname(sys.executable)
 PLAYBOOK = """\
@@ -78,13 +78,7 @@ def project():
     with open(os.path.join(proj, "redis.yml"), "w") as handle:
         handle.write(PLAYBOOK)
     yield {"dir": proj, "top": top, "collections": collections, "ports": ports}
-    run_dir = os.path.join(top, "run")
-    for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
-        try:
-            with open(os.path.join(run_dir, name)) as handle:
-                os.kill(int(handle.read().strip()), 9)
-        except (OSError, ValueError):
-            pass
+    kill_pid_files(os.path.join(top, "run"))
     shutil.rmtree(top, ignore_errors=True)
 
 

@@ -25,7 +25,7 @@ import tempfile
 import pytest
 import yaml
 
-from harness import ROOT, free_port, show
+from harness import free_port, kill_pid_files, ROOT, show
 
 README = os.path.join(ROOT, "README.md")
 MAX_IDEMPOTENT_LINES = 40
@@ -127,13 +127,7 @@ def clone():
     env["PATH"] = os.pathsep.join(part for part in env.get("PATH", "").split(os.pathsep) if "/.venv" not in part)
     env.update(HOME=home, NO_COLOR="1")
     yield {"dir": path, "top": top, "ports": ports, "env": env}
-    run_dir = os.path.join(top, "bed", "run")
-    for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
-        try:
-            with open(os.path.join(run_dir, name)) as handle:
-                os.kill(int(handle.read().strip()), 9)
-        except (OSError, ValueError):
-            pass
+    kill_pid_files(os.path.join(top, "bed", "run"))
     shutil.rmtree(top, ignore_errors=True)
 
 

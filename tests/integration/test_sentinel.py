@@ -16,7 +16,7 @@ import pytest
 import redis
 import yaml
 
-from harness import Bed, free_port, recap, run_module, run_playbook, show, wait_until
+from harness import Bed, free_port, kill_pid_files, recap, run_module, run_playbook, show, wait_until
 
 # Sentinel 7.0 writes auth-pass into its file unquoted: no blank, no quote (the preflight refuses them).
 PASSWORD = "s3cret-pass#with\\backslash"
@@ -86,13 +86,7 @@ class SentinelBed(Bed):
         return tuple(self.sentinel(name).execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", "master") or ())
 
     def stop_all(self):
-        run_dir = self.path("sentinel", "run")
-        for name in os.listdir(run_dir) if os.path.isdir(run_dir) else ():
-            try:
-                with open(os.path.join(run_dir, name)) as handle:
-                    os.kill(int(handle.read().strip()), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
+        kill_pid_files(self.path("sentinel", "run"))
         super().stop_all()
 
 
