@@ -70,7 +70,7 @@ integration: deps venv
 quality: venv
 	$(BIN)/pytest tests/quality $(PYTEST_ARGS)
 
-# The ansible-core matrix (tests/matrix, not part of `make test` yet): for each version, the units,
+# The ansible-core matrix (tests/matrix, also run by `make test`): for each version, the units,
 # site.yml on real servers and ansible-test sanity, in a virtualenv of
 # requirements/ansible-core-X.Y.txt; the versions this machine's Python cannot run (2.20 and later
 # on Python 3.11) in a Debian trixie container, hence the Docker engine.

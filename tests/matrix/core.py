@@ -269,10 +269,11 @@ class VersionTests:
     VERSION = None
 
     @pytest.fixture(scope="class")
-    def controller(self):
-        controller = Controller(self.VERSION).prepare()
+    @classmethod
+    def controller(cls):
+        controller = Controller(cls.VERSION).prepare()
         installed = controller.ansible_core_version()
-        assert installed.startswith(self.VERSION + "."), (
+        assert installed.startswith(cls.VERSION + "."), (
             "%s: the virtualenv has ansible-core %s" % (controller.name, installed))
         return controller
 
