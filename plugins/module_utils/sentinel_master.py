@@ -100,3 +100,112 @@ def decide(group, answers):
         % (group, majority, total,
            "the most named %s:%s got %d" % (ranked[0][0][0], ranked[0][0][1], ranked[0][1]) if ranked
            else "none named one", said))
+
+
+# ---------------------------------------------------------------------------------------------
+# a planned switchover through Sentinel (the failover module's sentinel option)
+# ---------------------------------------------------------------------------------------------
+
+# A replica in one of these states is never promoted by SENTINEL FAILOVER (sentinelSelectSlave).
+NOT_PROMOTED_FLAGS = ("s_down", "o_down", "disconnected")
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def entry_dict(reply):
+    """One entry of SENTINEL REPLICAS (a flat [key, value, ...] list, or a dict) as a dict of texts."""
+    if isinstance(reply, dict):
+        return {_text(key): _text(value) for key, value in reply.items()}
+    reply = list(reply or [])
+    return {_text(reply[index]): _text(reply[index + 1]) for index in range(0, len(reply) - 1, 2)}
+
+
+def replica_priority(entry):
+    """The replica-priority a Sentinel knows of a replica (slave-priority in its reply; 100 when unknown)."""
+    value = entry.get("slave-priority", entry.get("replica-priority", "100"))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 100
+
+
+def why_not_promoted(entry):
+    """Why Sentinel would not promote this replica, or None when it may."""
+    down = [flag for flag in entry.get("flags", "").split(",") if flag in NOT_PROMOTED_FLAGS]
+    if down:
+        return "flagged %s" % ",".join(down)
+    if replica_priority(entry) == 0:
+        return "replica-priority 0 (never promoted)"
+    return None
+
+
+def entry_address(entry):
+    return "%s:%s" % (entry.get("ip"), entry.get("port"))
+
+
+def is_entry(entry, host, port, aliases=()):
+    """Whether a Sentinel entry is the instance at host:port (aliases: the addresses host resolves to)."""
+    return str(entry.get("port")) == str(port) and (entry.get("ip") == host or entry.get("ip") in aliases)
+
+
+def switch_candidates(group, sentinel, entries, target, aliases=()):
+    """The replicas SENTINEL FAILOVER may promote, after checking that it will promote the target.
+
+    entries: the group's SENTINEL REPLICAS as dicts (entry_dict), as the Sentinel that is asked to fail
+    over knows them. target: (host, port) of the target as the Sentinels know it; aliases: what its
+    host resolves to. Sentinel promotes, of the replicas it may promote, the one with the lowest
+    replica-priority, then the largest replication offset (its last INFO, up to ten seconds old), then
+    the smallest run id: the target must be the only one with the lowest priority, so that the choice
+    does not depend on offsets Sentinel read before writes stopped.
+
+    Returns the addresses (ip:port) of every replica Sentinel may promote: all of them must hold the
+    master's whole stream before the failover is asked for. Raises DecisionError naming the fix.
+    """
+    host, port = target
+    mine = [entry for entry in entries if is_entry(entry, host, port, aliases)]
+    known = ", ".join(entry_address(entry) for entry in entries) or "none"
+    if not mine:
+        raise DecisionError(
+            "Sentinel %s does not know %s:%s as a replica of group '%s' (it knows: %s). Nothing was changed. "
+            "Fix: check that the target replicates from the master and that the Sentinels reach it at that "
+            "address (redis_server_advertise_address), then run again." % (sentinel, host, port, group, known))
+    reason = why_not_promoted(mine[0])
+    if reason:
+        raise DecisionError(
+            "Sentinel %s would not promote %s:%s in group '%s': %s. Nothing was changed. Fix: start the target "
+            "or wait until its link is up; give it a replica-priority above 0." % (sentinel, host, port, group, reason))
+    candidates = [entry for entry in entries if why_not_promoted(entry) is None]
+    mine_priority = replica_priority(mine[0])
+    rivals = [entry for entry in candidates if entry is not mine[0] and replica_priority(entry) <= mine_priority]
+    if rivals:
+        raise DecisionError(
+            "SENTINEL FAILOVER %s would not surely promote %s:%s: %s %s the same or a lower replica-priority "
+            "(%s; the target has %d), and Sentinel promotes the replica with the lowest replica-priority, "
+            "then the one with the largest offset it read last. Nothing was changed. Fix: give the target a "
+            "lower replica-priority than every other replica of the group (its replica-priority setting, "
+            "CONFIG SET replica-priority), or name %s as the target."
+            % (group, host, port, ", ".join(entry_address(entry) for entry in rivals),
+               "has" if len(rivals) == 1 else "have",
+               ", ".join("%s: %d" % (entry_address(entry), replica_priority(entry)) for entry in rivals),
+               mine_priority, entry_address(rivals[0])))
+    return [entry_address(entry) for entry in candidates]
+
+
+def agreed_on(group, answers, host, port, aliases=()):
+    """Whether a majority of all the group's Sentinels (answers as for decide) name host:port."""
+    try:
+        decision = decide(group, answers)
+    except DecisionError:
+        return False
+    master = decision["master"]
+    return (decision["state"] == AGREED and str(master["port"]) == str(port)
+            and (master["host"] == host or master["host"] in aliases))
+
+
+def answers_text(answers):
+    """Each Sentinel and what it answered, for messages."""
+    return "; ".join("%s: %s" % (answer["sentinel"], answer_text(answer)) for answer in answers)

@@ -111,6 +111,59 @@ options:
         go again and the module fails, having changed nothing.
     type: float
     default: 10
+  sentinel:
+    description:
+      - The Sentinels that monitor the group of O(master). With this option the switchover goes through
+        them: writes stop on the old master, every replica Sentinel may promote must reach the old
+        master's replication offset, one Sentinel is sent C(SENTINEL FAILOVER), the old master is made a
+        replica of the replica Sentinel promoted as soon as it is one (what Sentinel does seconds later),
+        and writes go again once a majority of the Sentinels name the new master, all within
+        O(pause_timeout). Sentinel then points the other replicas at it; the module does as well.
+      - Before anything changes, a majority of all the Sentinels given must name O(master), and the
+        Sentinel asked must be sure to promote the target - a replica it does not flag down or
+        disconnected, with C(replica-priority) above 0 and lower than that of every other replica it may
+        promote (Sentinel promotes the lowest C(replica-priority) first, then the largest offset it read
+        last, which may be seconds old). Otherwise the module fails naming the replicas and their
+        priorities and changes nothing.
+      - On a timeout before a replica was promoted, writes go again on the old master, which is still the
+        master. After a promotion, the old master is a replica before writes go again. Either way no
+        acknowledged write is lost, and the message says which.
+      - The new master keeps C(masterauth) and C(masteruser): Sentinel may make it a replica again.
+      - Excludes O(unplanned): Sentinels replace a master that is down by themselves.
+    type: dict
+    suboptions:
+      group:
+        description: The name of the group the Sentinels monitor (C(SENTINEL MONITOR <group> ...)).
+        type: str
+        required: true
+      instances:
+        description: The Sentinels of the group, each reached at its address.
+        type: list
+        elements: dict
+        required: true
+        suboptions:
+          instance:
+            description: Name of this Sentinel in messages. Defaults to its endpoint.
+            type: str
+          login_host:
+            description: Address of this Sentinel. Defaults to V(127.0.0.1).
+            type: str
+          login_port:
+            description: Port of this Sentinel.
+            type: int
+            required: true
+          login_user:
+            description: As O(sentinel.login_user), for this Sentinel.
+            type: str
+          login_password:
+            description: As O(sentinel.login_password), for this Sentinel.
+            type: str
+      login_user:
+        description: User to log in to the Sentinels as (Sentinel's own ACL); none by default.
+        type: str
+      login_password:
+        description: Sentinel's own password (its C(requirepass)); none by default.
+        type: str
 notes:
   - By default the module makes a planned promotion (a switchover) and needs the old master running;
     O(unplanned=true) replaces a master that is down.
@@ -237,6 +290,13 @@ offset:
   returned: when the target was promoted
   type: int
   sample: 184467
+sentinel:
+  description:
+    - With O(sentinel), the group, the Sentinel asked to fail over, and how many of the group's Sentinels
+      named the new master when writes went again.
+  returned: when the target was promoted through Sentinel
+  type: dict
+  sample: {group: master, asked: "sentinel-1:main", votes: 3, sentinels: 3}
 writes_stopped:
   description:
     - How writes were stopped on the old master (V(pause) or V(fence)) and for how many seconds.
@@ -257,12 +317,15 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
+    LoginError,
     address_member_spec,
     advertise_spec,
     connect,
     connection_argument_spec,
     endpoint,
     ensure_required_libs,
+    login,
+    member_spec,
     open_client,
     redis,
 )
@@ -287,7 +350,17 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
     parse_info,
     replication_state,
+    resolve_host,
     server_identity,
+)
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import (
+    DecisionError,
+    agreed_on,
+    answers_text,
+    decide,
+    entry_dict,
+    parse_reply,
+    switch_candidates,
 )
 
 
@@ -520,6 +593,218 @@ def promote_unplanned(module, run, target, others):
             [(member, follow_target(module, member, target)) for member in others])
 
 
+# ---------------------------------------------------------------------------------------------
+# the switchover through Sentinel (option sentinel)
+# ---------------------------------------------------------------------------------------------
+
+class Sentinels:
+    """The Sentinels of the group: each one's answer to GET-MASTER-ADDR-BY-NAME, the failover request."""
+
+    def __init__(self, module, spec):
+        self.module = module
+        self.group = spec["group"]
+        self.params = []
+        for item in spec["instances"]:
+            params = dict(module.params, login_unix_socket=None, login_host=item["login_host"] or "127.0.0.1",
+                          login_port=item["login_port"],
+                          login_user=item["login_user"] if item["login_user"] is not None else spec["login_user"],
+                          login_password=item["login_password"] if item["login_password"] is not None
+                          else spec["login_password"])
+            params["instance"] = item["instance"] or endpoint(params)
+            self.params.append(params)
+        self.clients = {}
+        self.asked = None
+
+    def client(self, params):
+        name = params["instance"]
+        if name not in self.clients:
+            self.clients[name] = login(params)
+        return self.clients[name]
+
+    def answers(self):
+        """One answer per Sentinel, as sentinel_master.decide() takes them."""
+        found = []
+        for params in self.params:
+            answer = {"sentinel": params["instance"], "master": None, "error": None, "unreachable": False}
+            try:
+                answer["master"] = parse_reply(self.client(params).execute_command(
+                    "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.group))
+            except LoginError as exc:
+                answer.update(error=str(exc), unreachable=exc.unreachable)
+            except (redis.RedisError, ValueError) as exc:
+                self.clients.pop(params["instance"], None)
+                answer["error"] = "%s: %s" % (endpoint(params), exc)
+            found.append(answer)
+        return found
+
+    def first(self, answers):
+        """The params of the first Sentinel that answered (the one asked to fail over)."""
+        for params, answer in zip(self.params, answers):
+            if not answer["error"]:
+                return params
+        return None
+
+    def replicas(self, params):
+        return [entry_dict(entry) for entry in
+                self.client(params).execute_command("SENTINEL", "REPLICAS", self.group) or []]
+
+
+def sentinel_prepare(module, target, master, others):
+    """Before anything changes: the Sentinels agree on the old master, will promote the target; returns
+    (sentinels, the Sentinel to ask, the members Sentinel may promote)."""
+    sentinels = Sentinels(module, module.params["sentinel"])
+    answers = sentinels.answers()
+    group = sentinels.group
+    if not agreed_on(group, answers, master.host, master.port, resolve_host(master.host)):
+        raise FailoverError(
+            "The Sentinels of group '%s' do not agree that %s (%s:%s) is its master: %s. Nothing was changed. "
+            "Fix: start the Sentinels that do not answer, or wait until a failover in progress ends (then "
+            "site.yml follows the master they name)." % (group, master.name, master.host, master.port,
+                                                          answers_text(answers)))
+    asked = sentinels.first(answers)
+    try:
+        addresses = switch_candidates(group, asked["instance"], sentinels.replicas(asked), (target.host, target.port),
+                                      resolve_host(target.host))
+    except DecisionError as exc:
+        raise FailoverError(str(exc))
+    except redis.RedisError as exc:
+        raise FailoverError("Cannot read the replicas Sentinel %s knows of group '%s': %s. Nothing was changed."
+                            % (asked["instance"], group, exc))
+    members = []
+    for text in addresses:
+        host, port = text.rsplit(":", 1)
+        found = [member for member in [target] + others if str(member.port) == port
+                 and (member.host == host or host in resolve_host(member.host))]
+        if not found:
+            raise FailoverError(
+                "Sentinel %s may promote %s in group '%s', which is not an instance of this failover: its "
+                "replication offset cannot be checked before the failover. Nothing was changed. Fix: add it to "
+                "the replicas of the group in the inventory, or give it replica-priority 0."
+                % (asked["instance"], text, group))
+        members.append(found[0])
+    sentinels.asked = asked
+    return sentinels, members
+
+
+def sentinel_command(sentinels):
+    return "Sentinel %s - SENTINEL FAILOVER %s" % (sentinels.asked["instance"], sentinels.group)
+
+
+def promoted_member(candidates):
+    """The member of candidates that reports role master now, or None."""
+    for member in candidates:
+        try:
+            if member.refresh()["role"] == "master":
+                return member
+        except redis.ConnectionError:
+            continue  # Sentinel's CLIENT KILL TYPE normal on the promoted replica: read again next time
+    return None
+
+
+def sentinel_switch(module, run, target, master, candidates, steps, sentinels):
+    """Stop writes; wait until every replica Sentinel may promote holds the master's stream; SENTINEL
+    FAILOVER; when a replica is master, make the old master its replica; wait until a majority of the
+    Sentinels name it; resume writes. On a timeout writes go again only where they cannot be lost."""
+    timeout = module.params["pause_timeout"]
+    method = stop_writes_method(master.server)
+    started = time.monotonic()
+    deadline = started + max(0.5, timeout - SWITCH_RESERVE_SECONDS)
+    group = sentinels.group
+
+    def give_up(text):
+        problem = resume_writes(run, master, steps.resume)
+        module.fail_json(msg=text + ("; " + problem if problem else ""), commands=run.done)
+
+    try:
+        run_all(run, master, steps.stop)
+    except redis.RedisError as exc:
+        give_up("%s refused to stop writes: %s. Nothing was changed" % (master.name, exc))
+    offset = None
+    for member in candidates:
+        try:
+            offset, reached = wait_caught_up(member, master, deadline)
+        except redis.RedisError as exc:
+            give_up("Lost %s or %s while waiting for the replicas to catch up: %s. No failover was asked for; "
+                    "writes on %s go again, nothing was lost" % (member.name, master.name, exc, master.name))
+        if not reached:
+            give_up("%s did not catch up with %s within %ss (offset %s of %s): Sentinel might promote it. No "
+                    "failover was asked for; writes on %s go again: nothing was lost. Look for a slow link or a "
+                    "busy replica, or raise pause_timeout"
+                    % (member.name, master.name, timeout, member.state["replica_repl_offset"], offset, master.name))
+    try:
+        sentinels.client(sentinels.asked).execute_command("SENTINEL", "FAILOVER", group)
+        run.done.append(sentinel_command(sentinels))
+    except (redis.RedisError, LoginError) as exc:
+        give_up("Sentinel %s refused SENTINEL FAILOVER %s: %s. Nothing was promoted; %s is still the master and its "
+                "writes go again: nothing was lost" % (sentinels.asked["instance"], group, exc, master.name))
+    promoted = promoted_member(candidates)
+    while promoted is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        promoted = promoted_member(candidates)
+    if promoted is None:
+        give_up("Sentinel %s did not promote a replica of group '%s' within %ss. %s is still the master and its "
+                "writes go again: nothing was lost. The Sentinels answer: %s. Look at the Sentinels' logs "
+                "(-failover-abort-*); if they promote a replica later, run site.yml: the role follows them"
+                % (sentinels.asked["instance"], group, timeout, master.name, answers_text(sentinels.answers())))
+    try:
+        run_all(run, master, follow_target(module, master, promoted))
+    except redis.RedisError as exc:
+        module.fail_json(msg="Sentinel promoted %s, but %s refused to become its replica: %s. Its writes stay "
+                             "stopped only until the pause ends: make it a replica of %s:%s (REPLICAOF) at once; "
+                             "Sentinel does as well within seconds." % (promoted.name, master.name, exc,
+                                                                        promoted.host, promoted.port),
+                         commands=run.done)
+    answers = []
+    while time.monotonic() < started + timeout - 0.2:
+        answers = sentinels.answers()
+        if agreed_on(group, answers, promoted.host, promoted.port, resolve_host(promoted.host)):
+            break
+        time.sleep(0.1)
+    else:
+        answers = None
+    stopped_for = time.monotonic() - started
+    problem = resume_writes(run, master, steps.resume)
+    if problem:
+        module.warn("%s is a replica of %s now, but %s. As a replica it refuses writes anyway."
+                    % (master.name, promoted.name, problem))
+    if promoted is not target:
+        module.fail_json(msg="Sentinel promoted %s, not the target %s (its view of the replicas changed). Nothing "
+                             "was lost: %s is a replica of %s. Run site.yml: the role follows the Sentinels."
+                             % (promoted.name, target.name, master.name, promoted.name), commands=run.done)
+    if answers is None:
+        module.fail_json(msg="%s is the master and %s its replica, but a majority of the Sentinels of group '%s' "
+                             "did not name it within %ss: %s. Nothing was lost. Wait until they agree "
+                             "(playbooks/verify.yml checks it)." % (target.name, master.name, group, timeout,
+                                                                      answers_text(sentinels.answers())),
+                         commands=run.done)
+    votes = decide(group, answers)["votes"]
+    return dict(offset=offset, writes_stopped=dict(method=method, seconds=round(stopped_for, 3)),
+                sentinel=dict(group=group, asked=sentinels.asked["instance"], votes=votes, sentinels=len(answers)))
+
+
+def repoint_after_sentinel(module, run, target, others):
+    """Point the replicas Sentinel has not reconfigured yet at the new master (read again: Sentinel's
+    CLIENT KILL may have closed the connections)."""
+    pending = []
+    for member in others:
+        for attempt in (1, 2):
+            try:
+                member.refresh()
+                break
+            except redis.ConnectionError:
+                if attempt == 2:
+                    raise
+        pending.append((member, follow_target(module, member, target)))
+    repoint(module, run, target, [], pending)
+
+
+def sentinel_member_spec():
+    """One Sentinel of O(sentinel.instances): the member spec, reached by address (no unix socket)."""
+    spec = member_spec(required=("login_port",))
+    del spec["login_unix_socket"]
+    return spec
+
+
 def main():
     argument_spec = connection_argument_spec()
     argument_spec.update(
@@ -531,11 +816,20 @@ def main():
         masteruser=dict(type="str"),
         pause_timeout=dict(type="float", default=10),
         unplanned=dict(type="bool", default=False),
+        sentinel=dict(type="dict", options=dict(
+            group=dict(type="str", required=True),
+            instances=dict(type="list", elements="dict", required=True, options=sentinel_member_spec()),
+            login_user=dict(type="str"),
+            login_password=dict(type="str", no_log=True),
+        )),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["pause_timeout"] <= 0:
         module.fail_json(msg="pause_timeout must be a positive number of seconds, not %s." % params["pause_timeout"])
+    if params["sentinel"] and params["unplanned"]:
+        module.fail_json(msg="unplanned and sentinel exclude each other: the Sentinels of group '%s' replace a master "
+                             "that is down by themselves. Nothing was changed." % params["sentinel"]["group"])
 
     # Connect to and read every instance before anything changes. In the unplanned mode the
     # master may be down: that is the one failure to connect that is expected.
@@ -557,7 +851,7 @@ def main():
                   servers={member.name: member.server for member in running})
     if down:
         result["before"][master_node.name] = "down (%s)" % down
-    pending, steps = [], None
+    pending, steps, sentinels, candidates = [], None, None, []
     try:
         if down:
             # Raises unless the target holds at least as much of the dead master's stream as any other replica.
@@ -577,6 +871,8 @@ def main():
             assessment = assess(target.node, master.node, [member.node for member in others]).action
             if assessment == "promote":
                 steps = Steps(module, target, master, others)
+                if params["sentinel"]:
+                    sentinels, candidates = sentinel_prepare(module, target, master, others)
             else:
                 assessment = None
                 pending = [(member, follow_target(module, member, target)) for member in [master] + others]
@@ -591,8 +887,18 @@ def main():
     run = Run()
     if assessment == "promote":
         result["action"] = "promote"
-        if module.check_mode:
+        if module.check_mode and sentinels:
+            # Sentinel promotes the target; the Sentinels keep the new master's credentials as they are.
+            result["commands"] = ([shown(master, command) for command in steps.stop] + [sentinel_command(sentinels)]
+                                  + [shown(master, command) for command in steps.demote]
+                                  + [shown(master, command) for command in steps.resume]
+                                  + [shown(member, command) for member, commands in steps.repoint
+                                     for command in commands])
+        elif module.check_mode:
             result["commands"] = steps.listed(target, master)
+        elif sentinels:
+            result.update(sentinel_switch(module, run, target, master, candidates, steps, sentinels))
+            repoint_after_sentinel(module, run, target, others)
         else:
             result.update(promote(module, run, target, master, steps))
             repoint(module, run, target, steps.forget, steps.repoint)

@@ -16,6 +16,8 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
+import time
 
 import pytest
 import redis
@@ -23,7 +25,11 @@ import yaml
 
 from harness import PASSWORD, Bed, flat, free_port, recap, run_module, show, wait_until
 
-from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import SENTINEL_CHANNELS, SENTINEL_COMMANDS
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import (
+    SENTINEL_CHANNELS,
+    SENTINEL_COMMANDS,
+    entry_dict,
+)
 from ansible_collections.redisops.redis.plugins.plugin_utils.topology import quote
 
 GROUP = "master"
@@ -215,20 +221,108 @@ def test_a_killed_master_is_replaced_and_the_old_one_comes_back_as_a_replica(bed
     wait_until(lambda: bed.sentinels.agree_on(bed.replica_port), what="the Sentinels to keep the new master")
 
 
-def test_failover_yml_leaves_a_sentinel_group_to_its_sentinels(bed):
+class Writer(threading.Thread):
+    """Numbered writes, each acknowledged by a replica (WAIT 1), to whichever instance the Sentinels name
+    the master; on an error (writes paused then refused by a demoted master) it asks them again."""
+
+    def __init__(self, bed):
+        super().__init__(daemon=True)
+        self.bed, self.acked, self.errors, self.done = bed, [], 0, threading.Event()
+
+    def master_client(self):
+        ports = [self.bed.sentinels.master(sentinel) for sentinel in self.bed.sentinels.ports]
+        return self.bed.client(next(port for port in ports if port))
+
+    def run(self):
+        client, number = self.master_client(), 0
+        while not self.done.is_set():
+            number += 1
+            try:
+                client.set("switch:%d" % number, number)
+                if client.execute_command("WAIT", 1, 2000) >= 1:
+                    self.acked.append(number)
+            except redis.RedisError:
+                self.errors += 1
+                time.sleep(0.05)
+                try:
+                    client = self.master_client()
+                except redis.RedisError:
+                    pass
+            time.sleep(0.002)
+
+
+def sentinels_see_replica(bed, port):
+    """Every Sentinel lists the instance on port as a replica it may promote (no down flag)."""
+    for sentinel in bed.sentinels.ports:
+        entries = [entry_dict(entry) for entry in
+                   bed.sentinels.client(sentinel).execute_command("SENTINEL", "REPLICAS", GROUP)]
+        if not any(int(entry["port"]) == port and entry["flags"] == "slave" and entry.get("master-link-status") == "ok"
+                   for entry in entries):
+            return False
+    return True
+
+
+def test_failover_yml_switches_over_through_the_sentinels_without_losing_a_write(bed):
+    # the master is the replica_port instance since the kill above; switch back to localhost:master
+    wait_until(lambda: sentinels_see_replica(bed, bed.master_port), timeout=30, interval=0.2,
+               what="the Sentinels to see the old master as a healthy replica")
     run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
+    proc = bed.playbook("playbooks/failover.yml", "--check", "-e", "redis_failover_target=localhost:master")
+    assert proc.returncode == 0, show(proc)
+    assert "SENTINEL FAILOVER %s" % GROUP in proc.stdout, show(proc)
+    assert role_of(bed, bed.replica_port) == "master" and bed.sentinels.agree_on(bed.replica_port)
+
+    writer = Writer(bed)
+    writer.start()
+    wait_until(lambda: len(writer.acked) > 20, what="acknowledged writes before the switchover")
     proc = bed.playbook("playbooks/failover.yml", "-e", "redis_failover_target=localhost:master")
-    assert proc.returncode != 0, show(proc)
-    assert "Sentinels monitor group 'master', which holds localhost:master" in flat(proc), show(proc)
-    assert "SENTINEL FAILOVER master on 127.0.0.1:%d" % bed.sentinels.ports[0] in flat(proc), show(proc)
+    wait_until(lambda: len(writer.acked) > 0 and writer.acked[-1] > writer.acked[0] + 40 and role_of(
+        bed, bed.master_port) == "master", timeout=20, what="acknowledged writes after the switchover")
+    writer.done.set()
+    writer.join(10)
+    assert proc.returncode == 0, show(proc)
+    assert "SENTINEL FAILOVER %s" % GROUP in proc.stdout, show(proc)
+    assert SENTINEL_PASSWORD not in proc.stdout and PASSWORD not in proc.stdout
+    # every acknowledged write is on the new master; the Sentinels agree on it; the old master follows it
+    new_master = bed.client(bed.master_port)
+    missing = [number for number in writer.acked if new_master.get("switch:%d" % number) != str(number)]
+    assert not missing, (missing[:10], len(writer.acked))
+    assert role_of(bed, bed.master_port) == "master"
+    assert role_of(bed, bed.replica_port) == "replica of %d" % bed.master_port
+    assert bed.sentinels.agree_on(bed.master_port)
     assert {port: bed.run_id(port) for port in run_ids} == run_ids
-    assert role_of(bed, bed.master_port) == "replica of %d" % bed.replica_port
+
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    assert recap(proc)[1] == 0, show(proc)
+    proc = bed.playbook("playbooks/verify.yml")
+    assert proc.returncode == 0, show(proc)
+    assert {port: bed.run_id(port) for port in run_ids} == run_ids
+
+
+def test_failover_yml_refuses_a_target_sentinel_would_not_surely_promote(bed):
+    replica = bed.client(bed.replica_port)
+    replica.config_set("replica-priority", "0")
+    try:
+        wait_until(lambda: all(
+            entry_dict(entry).get("slave-priority") == "0"
+            for sentinel in bed.sentinels.ports
+            for entry in bed.sentinels.client(sentinel).execute_command("SENTINEL", "REPLICAS", GROUP)),
+            timeout=30, interval=0.5, what="the Sentinels to read replica-priority 0")
+        proc = bed.playbook("playbooks/failover.yml", "-e", "redis_failover_target=localhost:replica")
+    finally:
+        replica.config_set("replica-priority", "100")
+    assert proc.returncode != 0, show(proc)
+    assert "would not promote 127.0.0.1:%d in group 'master': replica-priority 0" % bed.replica_port in flat(proc), show(proc)
+    assert "Nothing was changed" in flat(proc), show(proc)
+    assert role_of(bed, bed.master_port) == "master" and bed.sentinels.agree_on(bed.master_port)
 
 
 def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     run_ids = {port: bed.run_id(port) for port in (bed.master_port, bed.replica_port)}
     files = {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))}
     first, third = bed.sentinels.ports[0], bed.sentinels.ports[2]
+    master_port = bed.sentinels.master(first)
     # one Sentinel no longer monitors the group, one is down: one vote, two needed of three
     bed.sentinels.client(first).execute_command("SENTINEL", "REMOVE", GROUP)
     bed.sentinels.stop(third)
@@ -236,7 +330,7 @@ def test_sentinels_without_a_majority_stop_the_run_before_any_change(bed):
     assert proc.returncode != 0, show(proc)
     assert "do not agree on its master" in flat(proc), show(proc)
     assert "localhost:s0: does not monitor the group" in flat(proc), show(proc)
-    assert "localhost:s1: 127.0.0.1:%d" % bed.replica_port in flat(proc), show(proc)
+    assert "localhost:s1: 127.0.0.1:%d" % master_port in flat(proc), show(proc)
     assert "localhost:s2: no answer" in flat(proc), show(proc)
     assert {port: bed.run_id(port) for port in run_ids} == run_ids
     assert {name: os.stat(bed.path("etc", name)).st_mtime_ns for name in os.listdir(bed.path("etc"))} == files
