@@ -114,7 +114,7 @@ options:
   sentinel:
     description:
       - The Sentinels that monitor the group of O(master). With this option the switchover goes through
-        them: writes stop on the old master, every replica Sentinel may promote must reach the old
+        them. Writes stop on the old master, every replica Sentinel may promote must reach the old
         master's replication offset, one Sentinel is sent C(SENTINEL FAILOVER), the old master is made a
         replica of the replica Sentinel promoted as soon as it is one (what Sentinel does seconds later),
         and writes go again once a majority of the Sentinels name the new master, all within
@@ -128,8 +128,8 @@ options:
       - On a timeout before a replica was promoted, writes go again on the old master, which is still the
         master. After a promotion, the old master is a replica before writes go again. Either way no
         acknowledged write is lost, and the message says which.
-      - The new master keeps C(masterauth) and C(masteruser): Sentinel may make it a replica again.
-      - Excludes O(unplanned): Sentinels replace a master that is down by themselves.
+      - The new master keeps C(masterauth) and C(masteruser), as Sentinel may make it a replica again.
+      - Excludes O(unplanned), as Sentinels replace a master that is down by themselves.
     type: dict
     suboptions:
       group:

@@ -11,9 +11,14 @@ from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master imp
     NO_SENTINEL,
     UNMONITORED,
     DecisionError,
+    agreed_on,
     decide,
+    entry_dict,
     needed,
     parse_reply,
+    replica_priority,
+    switch_candidates,
+    why_not_promoted,
 )
 
 A = {"host": "10.0.0.1", "port": 6379}
@@ -87,3 +92,92 @@ def test_no_majority_names_every_sentinel(answers, named):
 def test_no_sentinel_configured():
     with pytest.raises(DecisionError, match="No Sentinel is configured for group 'g'"):
         decide("g", [])
+
+
+# ---------------------------------------------------------------------------------------------
+# the switchover through Sentinel: which replica SENTINEL FAILOVER promotes, and agreement after it
+# ---------------------------------------------------------------------------------------------
+
+def replica(ip, port, flags="slave", priority="100", offset="1000"):
+    """A SENTINEL REPLICAS entry as Redis 7.0 sends it (RESP2: a flat list of byte strings)."""
+    return entry_dict([b"name", ("%s:%s" % (ip, port)).encode(), b"ip", ip.encode(), b"port", str(port).encode(),
+                       b"flags", flags.encode(), b"slave-priority", priority.encode(),
+                       b"slave-repl-offset", offset.encode(), b"master-link-status", b"ok"])
+
+
+def test_entry_dict_reads_resp2_lists_and_resp3_maps_alike():
+    flat = replica("10.0.0.2", 6379)
+    mapped = entry_dict({b"ip": b"10.0.0.2", "port": 6379, "flags": "slave", "slave-priority": 100,
+                         "slave-repl-offset": 1000, "name": "10.0.0.2:6379", "master-link-status": "ok"})
+    assert flat == mapped
+    assert replica_priority(flat) == 100 and replica_priority({}) == 100
+
+
+@pytest.mark.parametrize("entry, reason", [
+    (replica("10.0.0.2", 6379), None),
+    (replica("10.0.0.2", 6379, flags="slave,s_down"), "flagged s_down"),
+    (replica("10.0.0.2", 6379, flags="slave,disconnected"), "flagged disconnected"),
+    (replica("10.0.0.2", 6379, priority="0"), "replica-priority 0 (never promoted)"),
+])
+def test_why_not_promoted(entry, reason):
+    assert why_not_promoted(entry) == reason
+
+
+def test_the_only_replica_is_the_candidate():
+    entries = [replica("10.0.0.2", 6379)]
+    assert switch_candidates("g", "s1", entries, ("10.0.0.2", 6379)) == ["10.0.0.2:6379"]
+
+
+def test_the_target_is_found_by_what_its_name_resolves_to():
+    entries = [replica("10.0.0.2", 6379)]
+    assert switch_candidates("g", "s1", entries, ("redis-2", 6379), aliases={"10.0.0.2"}) == ["10.0.0.2:6379"]
+
+
+def test_every_replica_sentinel_may_promote_is_a_candidate_the_target_first_by_priority():
+    entries = [replica("10.0.0.2", 6379, priority="10"), replica("10.0.0.3", 6379, priority="100"),
+               replica("10.0.0.4", 6379, priority="0"), replica("10.0.0.5", 6379, flags="slave,s_down", priority="1")]
+    assert switch_candidates("g", "s1", entries, ("10.0.0.2", 6379)) == ["10.0.0.2:6379", "10.0.0.3:6379"]
+
+
+def test_a_target_sharing_the_lowest_priority_is_refused_naming_the_rival_and_the_fix():
+    entries = [replica("10.0.0.2", 6379), replica("10.0.0.3", 6379, offset="2000")]
+    with pytest.raises(DecisionError) as caught:
+        switch_candidates("g", "s1", entries, ("10.0.0.2", 6379))
+    text = str(caught.value)
+    assert "10.0.0.3:6379 has the same or a lower replica-priority (10.0.0.3:6379: 100; the target has 100)" in text
+    assert "Nothing was changed" in text and "lower replica-priority than every other replica" in text
+    assert "or name 10.0.0.3:6379 as the target" in text
+
+
+def test_a_target_with_a_higher_priority_is_refused():
+    entries = [replica("10.0.0.2", 6379, priority="50"), replica("10.0.0.3", 6379, priority="10")]
+    with pytest.raises(DecisionError, match="10.0.0.3:6379: 10; the target has 50"):
+        switch_candidates("g", "s1", entries, ("10.0.0.2", 6379))
+
+
+@pytest.mark.parametrize("entries, expected", [
+    ([replica("10.0.0.3", 6379)], "Sentinel s1 does not know 10.0.0.2:6379 as a replica of group 'g' (it knows: 10.0.0.3:6379)"),
+    ([], "(it knows: none)"),
+    ([replica("10.0.0.2", 6379, priority="0")], "Sentinel s1 would not promote 10.0.0.2:6379 in group 'g': replica-priority 0"),
+    ([replica("10.0.0.2", 6379, flags="slave,o_down")], "would not promote 10.0.0.2:6379 in group 'g': flagged o_down"),
+])
+def test_a_target_sentinel_cannot_promote_is_refused(entries, expected):
+    with pytest.raises(DecisionError) as caught:
+        switch_candidates("g", "s1", entries, ("10.0.0.2", 6379))
+    assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize("answers, expected", [
+    ([said("s1", B), said("s2", B), said("s3", A)], True),
+    ([said("s1", B), said("s2", A), said("s3", error=DOWN)], False),
+    ([said("s1", A), said("s2", A), said("s3", A)], False),
+    ([said("s1", error=DOWN, unreachable=True)] * 3, False),
+])
+def test_agreed_on_needs_a_majority_of_all_naming_the_new_master(answers, expected):
+    assert agreed_on("g", answers, "10.0.0.2", 6379) is expected
+
+
+def test_agreed_on_matches_the_host_by_its_addresses():
+    answers = [said("s1", B), said("s2", B)]
+    assert agreed_on("g", answers, "redis-2", 6379, aliases={"10.0.0.2"})
+    assert not agreed_on("g", answers, "redis-2", 6379)
