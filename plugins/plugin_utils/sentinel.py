@@ -118,12 +118,37 @@ def _read_sentinels(hostvars, hosts, defaults, errors):
                 errors.add("redis_sentinel_password of host '%s'" % host,
                            "is empty, but Sentinel '%s' listens on %s, not only on loopback" % (name, ", ".join(instance_bind)),
                            "set redis_sentinel_password (in Ansible Vault), or bind the Sentinel to 127.0.0.1")
-            found.append({"name": name, "port": port, "bind": instance_bind, "login_host": login_host(instance_bind),
+            found.append({"name": name, "port": port, "bind": instance_bind, "login_host": sentinel_address(host, item, bind=instance_bind, local=True),
                           "advertise_address": str(item.get("advertise_address") or ""),
                           "advertise_port": _int(item.get("advertise_port")) or 0,
                           "state": state, "host": host})
         result[host] = found
     return result
+
+
+# A bind address that says nothing about where to reach the Sentinel from another host.
+WILDCARDS = ("", "0.0.0.0", "::", "*", "-::*")
+
+
+def sentinel_address(host, item, host_address=None, bind=None, local=False):
+    """Where a Sentinel is reached: the one rule for the sentinel role and the server role.
+
+    item: its redis_sentinel_instances entry; bind: the addresses it listens on (the item's bind, else
+    the host's redis_sentinel_bind), read from item when None. local: reached from its own host (the
+    sentinel role's modules run there): loopback when it listens there, else its first bind address
+    (topology.login_host). Otherwise (the server role, from the play's first host): its
+    advertise_address, else its item's first bind address that is not a wildcard, else host_address
+    (the host's ansible_host), else the host's name.
+    """
+    if local:
+        return login_host(_binds(item.get("bind")) if bind is None else bind)
+    if item.get("advertise_address"):
+        return str(item["advertise_address"])
+    given = item.get("bind")
+    first = (given[0] if isinstance(given, list) and given else given) if given else None
+    if isinstance(first, str) and first.split() and first.split()[0] not in WILDCARDS:
+        return first.split()[0]
+    return host_address or host
 
 
 def _check_auth(hostvars, host, errors):

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import sentinel_rules
+from ansible_collections.redisops.redis.plugins.plugin_utils.sentinel import sentinel_address
 
 DEFAULT_SENTINEL_INSTANCES = [{"name": "main", "port": 26379}]
-WILDCARDS = ("", "0.0.0.0", "::", "*", "-::*")
 
 
 class SentinelError(ValueError):
@@ -62,16 +62,6 @@ def _master_label(value, host, play, index):
         if len(names) == 1:
             return _label(text, names[0])
     return text
-
-
-def _address(host, item, fallback):
-    if item.get("advertise_address"):
-        return str(item["advertise_address"])
-    bind = item.get("bind")
-    first = (bind[0] if isinstance(bind, list) and bind else bind) if bind else None
-    if isinstance(first, str) and first.split()[0] not in WILDCARDS:
-        return first.split()[0]
-    return fallback or host
 
 
 def sentinel_hosts(hostvars, hosts):
@@ -124,7 +114,7 @@ def sentinel_groups(play, hostvars, hosts):
                 if not isinstance(item, Mapping) or "port" not in item:
                     raise SentinelError("redis_sentinel_instances of host '%s' must be a list of {name, port}" % host)
                 group["sentinels"].append({"instance": "%s:%s" % (host, item.get("name", "main")),
-                                           "login_host": _address(host, item, found.get("address")),
+                                           "login_host": sentinel_address(host, item, found.get("address")),
                                            "login_port": int(item["port"])})
     return [groups[name] for name in sorted(groups)]
 

@@ -9,6 +9,7 @@ import copy
 
 import pytest
 
+from ansible_collections.redisops.redis.plugins.plugin_utils import sentinel
 from ansible_collections.redisops.redis.plugins.plugin_utils.sentinel import SentinelError, sentinel_model
 
 # The local bed: a master and its replica on localhost, three Sentinels there too.
@@ -141,3 +142,40 @@ def test_auth_password_sentinel_cannot_load_again_is_refused():
         "(letters, digits, punctuation)."]
     hostvars["localhost"]["redis_sentinel_auth_password"] = "no-blank#here"
     assert model(hostvars=hostvars)["sentinels"] == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# where a Sentinel is reached: one rule (sentinel_address) for the sentinel role and the server role
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("item, host_address, expected", [
+    ({"name": "a", "port": 26379}, "10.0.0.12", "10.0.0.12"),
+    ({"name": "a", "port": 26379}, None, "s2"),
+    ({"name": "b", "port": 26380, "bind": "127.0.0.1"}, "10.0.0.12", "127.0.0.1"),
+    ({"name": "b", "port": 26380, "bind": ["10.0.0.5 127.0.0.1", "10.0.0.6"]}, "10.0.0.12", "10.0.0.5"),
+    ({"name": "b", "port": 26380, "bind": ["0.0.0.0"]}, "10.0.0.12", "10.0.0.12"),
+    ({"name": "b", "port": 26380, "bind": "*"}, "10.0.0.12", "10.0.0.12"),
+    ({"name": "b", "port": 26380, "bind": [""]}, "10.0.0.12", "10.0.0.12"),
+    ({"name": "c", "port": 26381, "bind": "127.0.0.1", "advertise_address": "sentinel.example"}, "10.0.0.12",
+     "sentinel.example"),
+])
+def test_sentinel_address_from_another_host(item, host_address, expected):
+    assert sentinel.sentinel_address("s2", item, host_address) == expected
+
+
+@pytest.mark.parametrize("item, bind, expected", [
+    ({"name": "a", "port": 26379}, ["127.0.0.1"], "127.0.0.1"),
+    ({"name": "a", "port": 26379}, ["0.0.0.0"], "127.0.0.1"),
+    ({"name": "a", "port": 26379}, ["10.0.0.5"], "10.0.0.5"),
+    ({"name": "a", "port": 26379, "bind": "10.0.0.6"}, None, "10.0.0.6"),
+    ({"name": "a", "port": 26379, "advertise_address": "sentinel.example"}, ["::1"], "::1"),
+])
+def test_sentinel_address_from_its_own_host(item, bind, expected):
+    assert sentinel.sentinel_address("s2", item, bind=bind, local=True) == expected
+
+
+def test_both_roles_use_the_one_rule():
+    from ansible_collections.redisops.redis.plugins.plugin_utils import sentinel_follow
+
+    assert sentinel_follow.sentinel_address is sentinel.sentinel_address
+    assert not hasattr(sentinel_follow, "_address")
