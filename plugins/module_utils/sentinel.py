@@ -275,3 +275,53 @@ def check_group(group, states, members, sentinels):
     for name, state in states.items():
         problems += check_sentinel(name, group, state, members, sentinels, agreed)
     return agreed, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentinel's own password, changed live
+# ---------------------------------------------------------------------------------------------
+
+def password_hash(password):
+    """The form ACL GETUSER shows a password in (SHA-256, hex)."""
+    import hashlib
+
+    return hashlib.sha256(password.encode("utf-8")).hexdigest()
+
+
+def plan_password(current, wanted, previous=(), acl=True):
+    """The commands that make a running Sentinel require wanted (its own requirepass), live.
+
+    current: the Sentinel's default user as ACL GETUSER shows it, {"passwords": [sha256 hex],
+        "nopass": bool}, or None when the Sentinel has no ACL (before 6.2).
+    wanted: the password ("" = none); previous: passwords that stay accepted beside it while
+        listed, when the Sentinel still accepts them (a rotation across several Sentinels).
+    A change sets the default user's passwords (ACL SETUSER), the password this Sentinel sends the
+    other Sentinels (SENTINEL CONFIG SET sentinel-pass, which also rewrites its file) and writes the
+    user into its file (SENTINEL FLUSHCONFIG): a restart keeps it. Secrets are masked in "shown".
+    Raises ValueError when the Sentinel cannot take it live.
+    """
+    previous = [password for password in previous or () if password and password != wanted]
+    if current is None:
+        if acl:
+            raise ValueError("cannot read the Sentinel's default user (ACL GETUSER default)")
+        return None  # unknown: nothing to compare with (the caller says a restart is needed)
+    have = set(current.get("passwords") or ())
+    if wanted:
+        keep = [password for password in previous if password_hash(password) in have]
+        want = {password_hash(password) for password in [wanted] + keep}
+        if not current.get("nopass") and have == want:
+            return []
+        args = ["ACL", "SETUSER", "default", "on", "resetpass"] + [">" + password for password in [wanted] + keep]
+        shown = "ACL SETUSER default on resetpass " + " ".join([">" + MASK] * (1 + len(keep)))
+        commands = [{"args": args, "shown": shown},
+                    {"args": ["SENTINEL", "CONFIG", "SET", "sentinel-pass", wanted],
+                     "shown": "SENTINEL CONFIG SET sentinel-pass " + MASK}]
+    else:
+        if current.get("nopass") and not have:
+            return []
+        commands = [{"args": ["ACL", "SETUSER", "default", "on", "resetpass", "nopass"],
+                     "shown": "ACL SETUSER default on resetpass nopass"},
+                    {"args": ["SENTINEL", "CONFIG", "SET", "sentinel-pass", ""],
+                     "shown": 'SENTINEL CONFIG SET sentinel-pass ""'}]
+    commands.append({"args": ["SENTINEL", "FLUSHCONFIG"], "shown": "SENTINEL FLUSHCONFIG"})
+    return commands
