@@ -101,6 +101,24 @@ options:
       - Seconds to wait for a reset Sentinel to find the others again.
     type: float
     default: 30
+  password:
+    description:
+      - The password the Sentinel itself requires (its C(requirepass)), applied live when it differs, without
+        a restart (Sentinel 6.2 and later); V("") for none. Unset, the Sentinel's password is left alone.
+      - A change sets the passwords of the Sentinel's default user (C(ACL SETUSER default resetpass)), the
+        password it sends the other Sentinels (C(SENTINEL CONFIG SET sentinel-pass)) and writes both into
+        its file (C(SENTINEL FLUSHCONFIG)), so that a restart keeps them. The C(requirepass) line the file was
+        created with stays; the C(user default) line Sentinel writes after it wins when it starts.
+      - The module logs in with O(login_password), else with the first of O(previous_passwords) accepted.
+    type: str
+  previous_passwords:
+    description:
+      - Passwords the Sentinel may still require (during a change of O(password)). Those it accepts now stay
+        accepted beside O(password) while they are listed, so that the other Sentinels, changed one after
+        the other, keep reaching it; drop them from the list once every Sentinel has the new password.
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: redisops.redis.sentinel_check
 """
@@ -151,9 +169,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils import sentinel
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    connect,
+    LoginError,
     connection_argument_spec,
     endpoint,
+    ensure_required_libs,
+    login,
     redis,
 )
 
@@ -181,6 +201,15 @@ def resets(client, monitors, known):
     return names
 
 
+def default_user(client):
+    """The Sentinel's default user as plan_password takes it, or None without ACL (before 6.2)."""
+    try:
+        user = client.acl_getuser("default")
+    except redis.ResponseError:
+        return None
+    return {"passwords": list(user.get("passwords") or []), "nopass": "nopass" in (user.get("flags") or [])}
+
+
 def main():
     spec = connection_argument_spec()
     spec.update(
@@ -200,6 +229,8 @@ def main():
         config_file=dict(type="path"),
         known_sentinels=dict(type="int"),
         timeout=dict(type="float", default=30.0),
+        password=dict(type="str", no_log=True),
+        previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     params = module.params
@@ -207,16 +238,37 @@ def main():
     if unknown:
         module.fail_json(msg="settings: unknown Sentinel setting(s) %s; use %s" % (
             ", ".join(unknown), ", ".join(sentinel.SENTINEL_SETTINGS)))
-    client = connect(module)
+    ensure_required_libs(module)
     where = "Sentinel %s" % (params.get("instance") or endpoint(params))
+    with_previous = False
     try:
+        try:
+            client = login(params)
+        except LoginError as exc:
+            if not (exc.refused and params["previous_passwords"]):
+                raise
+            client, with_previous = login(params, params["previous_passwords"]), True
+    except LoginError as exc:
+        module.fail_json(msg=str(exc), login_refused=exc.refused)
+    try:
+        password_commands = []
+        if params["password"] is not None:
+            current = default_user(client)
+            if current is None:
+                # No ACL (Sentinel before 6.2): only a restart changes its password.
+                if with_previous:
+                    module.fail_json(msg="%s requires a previous password and has no ACL (Sentinel before 6.2): its "
+                                     "password changes only with a restart. Nothing was changed. Fix: set "
+                                     "requirepass in its file and restart it, or keep the old password." % where)
+            else:
+                password_commands = sentinel.plan_password(current, params["password"], params["previous_passwords"])
         masters, auth = read(client, params["config_file"])
         for item in params["monitors"]:
             if item["state"] == "present" and item["name"] not in masters and not (item["host"] and item["port"]):
                 module.fail_json(msg="%s does not monitor group '%s' yet: give monitors[].host and port of its "
                                  "master" % (where, item["name"]))
         config = sentinel.pairs(client.execute_command("SENTINEL", "CONFIG", "GET", "*")) if params["settings"] else {}
-        commands = sentinel.plan_settings(config, params["settings"]) + sentinel.plan_monitors(
+        commands = password_commands + sentinel.plan_settings(config, params["settings"]) + sentinel.plan_monitors(
             masters, params["monitors"], auth)
         before = sentinel.monitor_view(masters, auth)
         after = sentinel.predicted_view(before, params["monitors"])

@@ -44,6 +44,13 @@ options:
       - The Sentinels of the group, one item each (O(login_port) their Sentinel port, O(login_password)
         Sentinel's own C(requirepass)); what an item leaves unset is the top-level option.
       - Without O(instances), the top-level options are the one Sentinel asked.
+  previous_passwords:
+    description:
+      - Passwords a Sentinel may still require while its password changes (the role's
+        C(redis_sentinel_previous_passwords)), tried in turn when O(login_password) is refused.
+    type: list
+    elements: str
+    default: []
 notes:
   - Whether a Sentinel runs is tested with a plain TCP connection first, so that the module answers
     RV(state=no_sentinel) on a host where redis-py is not installed yet (a first deploy).
@@ -156,11 +163,11 @@ def listening(params):
     return True
 
 
-def ask(params, group):
+def ask(params, group, previous=()):
     """One Sentinel's answer (see sentinel_master.decide)."""
     answer = {"sentinel": params["instance"], "master": None, "error": None, "unreachable": False}
     try:
-        client = login(params)
+        client = login(params, previous)
     except LoginError as exc:
         answer.update(error=str(exc), unreachable=exc.unreachable)
         return answer
@@ -174,7 +181,9 @@ def ask(params, group):
 
 
 def main():
-    module = AnsibleModule(argument_spec=module_argument_spec(group=dict(type="str", required=True)),
+    module = AnsibleModule(argument_spec=module_argument_spec(
+        group=dict(type="str", required=True),
+        previous_passwords=dict(type="list", elements="str", default=[], no_log=True)),
                            supports_check_mode=True)
     group = module.params["group"]
     sentinels = members(module.params)
@@ -184,7 +193,7 @@ def main():
     answers = []
     for params, up in zip(sentinels, reachable):
         if up:
-            answers.append(ask(params, group))
+            answers.append(ask(params, group, module.params["previous_passwords"]))
         else:
             answers.append({"sentinel": params["instance"], "master": None, "unreachable": True,
                             "error": "Cannot connect to %s: no connection accepted" % endpoint(params)})

@@ -118,7 +118,8 @@ def _read_sentinels(hostvars, hosts, defaults, errors):
                 errors.add("redis_sentinel_password of host '%s'" % host,
                            "is empty, but Sentinel '%s' listens on %s, not only on loopback" % (name, ", ".join(instance_bind)),
                            "set redis_sentinel_password (in Ansible Vault), or bind the Sentinel to 127.0.0.1")
-            found.append({"name": name, "port": port, "bind": instance_bind, "login_host": sentinel_address(host, item, bind=instance_bind, local=True),
+            found.append({"name": name, "port": port, "bind": instance_bind,
+                          "login_host": sentinel_address(host, item, bind=instance_bind, local=True),
                           "advertise_address": str(item.get("advertise_address") or ""),
                           "advertise_port": _int(item.get("advertise_port")) or 0,
                           "state": state, "host": host})

@@ -231,3 +231,65 @@ def test_a_run_after_a_sentinel_failover_changes_nothing(bed):
     assert "SENTINEL MONITOR" not in proc.stdout
     assert bed.sentinel_run_ids() == before
     assert all(bed.master_of(name) == new for name in bed.sentinels)
+
+
+NEW_PASSWORD = "n3w-sentinel-pass#%d" % os.getpid()
+
+
+def _accepts(bed, name, password):
+    try:
+        return redis.Redis(host="127.0.0.1", port=bed.sentinels[name], password=password, decode_responses=True,
+                           socket_timeout=5).ping()
+    except redis.AuthenticationError:
+        return False
+    except redis.ResponseError as exc:  # older redis-py: a refused AUTH as a plain error
+        if "WRONGPASS" in str(exc) or "NOAUTH" in str(exc):
+            return False
+        raise
+
+
+def _run_ids(bed, password):
+    return {name: redis.Redis(host="127.0.0.1", port=port, password=password, decode_responses=True,
+                              socket_timeout=5).info("server")["run_id"] for name, port in bed.sentinels.items()}
+
+
+def test_a_changed_sentinel_password_is_applied_live(bed):
+    before = bed.sentinel_run_ids()
+    # 1. the new password, the old one listed as previous: both accepted, no Sentinel restarted
+    inventory = bed.write_inventory(path=bed.path("rotate.yml"), sentinel_overrides={
+        "redis_sentinel_password": NEW_PASSWORD, "redis_sentinel_previous_passwords": [PASSWORD]})
+    proc = bed.sentinel_role("--diff", inventory=inventory)
+    assert proc.returncode == 0, show(proc)
+    assert recap(proc)[1] > 0, show(proc)
+    assert NEW_PASSWORD not in proc.stdout and PASSWORD not in proc.stdout
+    assert all(_accepts(bed, name, NEW_PASSWORD) and _accepts(bed, name, PASSWORD) for name in bed.sentinels)
+    assert _run_ids(bed, NEW_PASSWORD) == before
+    # 2. the old one dropped: refused now; the Sentinels still reach each other (the role's check passed)
+    inventory = bed.write_inventory(path=bed.path("rotate.yml"), sentinel_overrides={
+        "redis_sentinel_password": NEW_PASSWORD})
+    proc = bed.sentinel_role(inventory=inventory)
+    assert proc.returncode == 0, show(proc)
+    assert not any(_accepts(bed, name, PASSWORD) for name in bed.sentinels)
+    assert _run_ids(bed, NEW_PASSWORD) == before
+    for port in bed.sentinels.values():
+        client = redis.Redis(host="127.0.0.1", port=port, password=NEW_PASSWORD, decode_responses=True)
+        assert len(client.execute_command("SENTINEL", "SENTINELS", "master")) == 2
+    proc = bed.sentinel_role(inventory=inventory)
+    assert proc.returncode == 0 and recap(proc)[1] == 0, show(proc)
+    # 3. a Sentinel killed and started again keeps the new password (its file holds it)
+    with open(bed.path("sentinel", "run", "sentinel-s1.pid")) as handle:
+        os.kill(int(handle.read()), signal.SIGKILL)
+    wait_until(lambda: not _answers_any(bed, "s1"), what="Sentinel s1 to stop")
+    proc = bed.sentinel_role(inventory=inventory)
+    assert proc.returncode == 0, show(proc)
+    assert _accepts(bed, "s1", NEW_PASSWORD) and not _accepts(bed, "s1", PASSWORD)
+
+
+def _answers_any(bed, name):
+    try:
+        redis.Redis(host="127.0.0.1", port=bed.sentinels[name], socket_timeout=1).ping()
+    except redis.ConnectionError:
+        return False
+    except redis.RedisError:
+        return True
+    return True

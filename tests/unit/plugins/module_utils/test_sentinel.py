@@ -185,3 +185,61 @@ def test_majority_master():
     assert sentinel.majority_master(["a", "a", None]) == "a"
     assert sentinel.majority_master(["a", "b"]) is None
     assert sentinel.majority_master([]) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sentinel's own password, changed live (plan_password)
+# ---------------------------------------------------------------------------------------------
+
+
+def user(*passwords, nopass=False):
+    return {"passwords": [sentinel.password_hash(password) for password in passwords], "nopass": nopass}
+
+
+def test_password_hash_is_what_acl_getuser_shows():
+    # redis-cli ACL SETUSER u >foo; ACL GETUSER u -> passwords: [sha256("foo")]
+    assert sentinel.password_hash("foo") == "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"
+
+
+@pytest.mark.parametrize("current, wanted, previous", [
+    (user("new"), "new", ()),
+    (user("new", "old"), "new", ["old"]),
+    (user("new"), "new", ["old"]),          # a previous one it does not accept is not added
+    (user(nopass=True), "", ()),
+])
+def test_nothing_to_do_when_the_sentinel_has_the_password(current, wanted, previous):
+    assert sentinel.plan_password(current, wanted, previous) == []
+
+
+def test_a_new_password_keeps_the_listed_previous_one_and_is_masked():
+    commands = sentinel.plan_password(user("old"), "new", ["old", "never-set"])
+    assert [command["args"] for command in commands] == [
+        ["ACL", "SETUSER", "default", "on", "resetpass", ">new", ">old"],
+        ["SENTINEL", "CONFIG", "SET", "sentinel-pass", "new"],
+        ["SENTINEL", "FLUSHCONFIG"]]
+    shown = " | ".join(command["shown"] for command in commands)
+    assert "new" not in shown and "old" not in shown and "never-set" not in shown
+    assert shown == ("ACL SETUSER default on resetpass >******** >******** | "
+                     "SENTINEL CONFIG SET sentinel-pass ******** | SENTINEL FLUSHCONFIG")
+
+
+def test_a_previous_password_no_longer_listed_is_dropped():
+    commands = sentinel.plan_password(user("new", "old"), "new", [])
+    assert commands[0]["args"] == ["ACL", "SETUSER", "default", "on", "resetpass", ">new"]
+
+
+def test_a_password_on_a_sentinel_without_one():
+    commands = sentinel.plan_password(user(nopass=True), "new")
+    assert commands[0]["args"][-1] == ">new" and commands[-1]["args"] == ["SENTINEL", "FLUSHCONFIG"]
+
+
+def test_no_password_wanted_removes_it():
+    commands = sentinel.plan_password(user("old"), "")
+    assert [command["shown"] for command in commands] == [
+        "ACL SETUSER default on resetpass nopass", 'SENTINEL CONFIG SET sentinel-pass ""', "SENTINEL FLUSHCONFIG"]
+
+
+def test_a_sentinel_without_acl():
+    assert sentinel.plan_password(None, "new", acl=False) is None
+    with pytest.raises(ValueError):
+        sentinel.plan_password(None, "new")
