@@ -659,8 +659,8 @@ def sentinel_prepare(module, target, master, others):
         raise FailoverError(
             "The Sentinels of group '%s' do not agree that %s (%s:%s) is its master: %s. Nothing was changed. "
             "Fix: start the Sentinels that do not answer, or wait until a failover in progress ends (then "
-            "site.yml follows the master they name)." % (group, master.name, master.host, master.port,
-                                                          answers_text(answers)))
+            "site.yml follows the master they name)."
+            % (group, master.name, master.host, master.port, answers_text(answers)))
     asked = sentinels.first(answers)
     try:
         addresses = switch_candidates(group, asked["instance"], sentinels.replicas(asked), (target.host, target.port),
@@ -774,8 +774,8 @@ def sentinel_switch(module, run, target, master, candidates, steps, sentinels):
     if answers is None:
         module.fail_json(msg="%s is the master and %s its replica, but a majority of the Sentinels of group '%s' "
                              "did not name it within %ss: %s. Nothing was lost. Wait until they agree "
-                             "(playbooks/verify.yml checks it)." % (target.name, master.name, group, timeout,
-                                                                      answers_text(sentinels.answers())),
+                             "(playbooks/verify.yml checks it)."
+                             % (target.name, master.name, group, timeout, answers_text(sentinels.answers())),
                          commands=run.done)
     votes = decide(group, answers)["votes"]
     return dict(offset=offset, writes_stopped=dict(method=method, seconds=round(stopped_for, 3)),

@@ -181,10 +181,9 @@ def ask(params, group, previous=()):
 
 
 def main():
-    module = AnsibleModule(argument_spec=module_argument_spec(
-        group=dict(type="str", required=True),
-        previous_passwords=dict(type="list", elements="str", default=[], no_log=True)),
-                           supports_check_mode=True)
+    spec = module_argument_spec(group=dict(type="str", required=True),
+                                previous_passwords=dict(type="list", elements="str", default=[], no_log=True))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     group = module.params["group"]
     sentinels = members(module.params)
     reachable = [listening(params) for params in sentinels]
