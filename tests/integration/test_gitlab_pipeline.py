@@ -17,7 +17,7 @@ server process) and verify passes again. No job output and no report holds a sec
 
 Needs Docker, debootstrap, node and npm (gitlab-ci-local is installed into tests/output), rsync
 (gitlab-ci-local's shell executor uses it) and PyPI for the jobs' pip install. Skipped with the
-reason where they are missing, failed under CI=true. About 8 minutes on the shared 2-core test
+reason where they are missing, failed under CI=true. 8 to 14 minutes on the shared 2-core test
 machine, 4 more when build.sh rebuilds the image (most of it: apt installs of redis-server in the
 containers, the jobs' pip install).
 """
