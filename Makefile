@@ -90,10 +90,11 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	touch $@
 
 # The tests start real redis-server processes and ansible-test runs shellcheck: install
-# both where they are missing (Debian/Ubuntu; as root).
+# both where they are missing (Debian/Ubuntu; as root). rsync: gitlab-ci-local's shell executor
+# (tests/integration/test_gitlab_pipeline.py).
 deps:
-	@command -v redis-server >/dev/null && command -v shellcheck >/dev/null || { \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server shellcheck; }
+	@command -v redis-server >/dev/null && command -v shellcheck >/dev/null && command -v rsync >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server shellcheck rsync; }
 
 clean:
 	rm -rf $(VENV) build tests/output .pytest_cache

@@ -49,6 +49,26 @@ for suite in "$@"; do
   fi
   # Each container gets its own machine-id from systemd at boot; no downloaded .debs kept.
   : >"$rootfs/etc/machine-id"
+  # sshd (packages.txt) as on a production host, for the tests that connect over SSH: keys only,
+  # no password login, and host keys made by each container at its first start (none baked into
+  # the image, where every container would share them). The tests put their own public key in
+  # /root/.ssh/authorized_keys; nothing else can log in.
+  rm -f "$rootfs"/etc/ssh/ssh_host_*
+  mkdir -p "$rootfs/etc/ssh/sshd_config.d" "$rootfs/etc/systemd/system/ssh.service.d"
+  cat >"$rootfs/etc/ssh/sshd_config.d/redisops.conf" <<'SSHD'
+# redisops molecule image (molecule/images/build.sh): key authentication only.
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UseDNS no
+SSHD
+  cat >"$rootfs/etc/systemd/system/ssh.service.d/host-keys.conf" <<'UNIT'
+# redisops molecule image (molecule/images/build.sh): this container's own host keys, made once.
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+UNIT
   rm -f "$rootfs"/var/cache/apt/archives/*.deb
   # docker import cannot set STOPSIGNAL: each platform sets stop_signal SIGRTMIN+3 (molecule/*/molecule.yml).
   tar -C "$rootfs" -c . | docker import \

@@ -238,6 +238,11 @@ def test_the_gitlab_pipeline_has_every_stage():
     assert "schedule" in sources["drift"]
     assert pipeline["drift"]["artifacts"]["reports"]["junit"] == "report/redis-verify.xml"
     assert pipeline["variables"]["ANSIBLE_VAULT_PASSWORD_FILE"] == "examples/gitops/vault-password.sh"
+    # The CI's SSH key lives in the job's own directory, removed after every job (test_gitlab_pipeline.py
+    # runs the pipeline for real over SSH).
+    setup = "\n".join(pipeline["default"]["before_script"])
+    assert ".ci-ssh/id" in setup and "UserKnownHostsFile=$PWD/.ci-ssh/known_hosts" in setup
+    assert pipeline["default"]["after_script"] == ["rm -rf .ci-ssh"]
 
 
 def test_the_systemd_units_pass_systemd_analyze(tmp_path):
