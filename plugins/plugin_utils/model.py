@@ -464,8 +464,9 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
         directories.append({"path": item["paths"]["data_dir"], "owner": owner, "group": group, "mode": "0750"})
         files.append({"path": item["paths"]["main"], "checksum_header": True, "previous": item["paths"]["previous"],
                       "content": rendered[name]["main"], "owner": "root", "group": group, "mode": "0640"})
-        files.append({"path": item["paths"]["live"], "secret_content": rendered[name]["live"], "owner": "root",
-                      "group": group, "mode": "0640"})
+        # Its secrets are masked in the diff (module_utils/instance_files.py): a plan shows the live file too.
+        files.append({"path": item["paths"]["live"], "secret_content": rendered[name]["live"], "masked_diff": True,
+                      "owner": "root", "group": group, "mode": "0640"})
     if tls_files:
         directories.append({"path": tls_dir, "owner": "root", "group": group, "mode": "0750"})
         files += [dict(tls, checksum_header=True, owner="root", group=group, mode="0640") for tls in tls_files]
