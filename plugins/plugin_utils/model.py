@@ -500,6 +500,33 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None):
     return drift
 
 
+def live_plan(runtime, check_mode=True, pending=()):
+    """The lines a run shows for the live settings of each instance, from a runtime_config result with
+    instances (replication.yml): per instance that changes (or would, check_mode) each setting
+    "before -> after" (from the diff, secrets already masked by the module) and each command,
+    "NAME: would run: COMMAND" or "NAME: ran: COMMAND"; an instance in pending (check mode: not running
+    yet) gets one line saying that its live settings come from its files when it starts."""
+    verb = "would run: " if check_mode else "ran: "
+    lines = []
+    for name, result in _results(runtime).items():
+        if result.get("failed") or not result.get("commands"):
+            continue
+        diff = result.get("diff") or {}
+        before, after = diff.get("before") or {}, diff.get("after") or {}
+        for setting in sorted(after):
+            # A secret says "(unchanged)" or "(changed)" after its mask.
+            if before.get(setting) != after[setting] and not str(after[setting]).endswith("(unchanged)"):
+                lines.append("%s: %s: %s -> %s" % (name, setting, _shown(before.get(setting)), _shown(after[setting])))
+        lines += ["%s: %s%s" % (name, verb, command) for command in result["commands"]]
+    for name in pending:
+        lines.append("%s: not running yet: it starts with the settings of its live file (no live command)" % name)
+    return lines
+
+
+def _shown(value):
+    return '""' if value is None or value == "" else str(value)
+
+
 def _summary_line(item, result, skipped):
     where = "%s %s:%s" % (item["name"], item["advertise_address"], item["port"])
     state = result.get("state") or {}
