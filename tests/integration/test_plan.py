@@ -2,7 +2,9 @@
 real run then makes (issue 11, part 1).
 
 One bed (a master and a replica of site.yml, process service manager, harness ports) goes through
-the states one after another; on each, the plan runs first, then the real run (with --diff), and the
+the states one after another (a new host with the server installed, converged, drifted by hand
+with a masterauth to repair, a new instance, a re-pointed replica, a password rotation, a main file
+change that restarts every instance); on each, the plan runs first, then the real run (with --diff), and the
 two are compared change for change: the tasks that changed (a restart by the instance it restarts),
 the recap's changed count, the files named in the diffs, and the live commands per instance
 (`NAME: would run: COMMAND` in the plan, `NAME: ran: COMMAND` in the run). No password in any
@@ -26,17 +28,23 @@ LIVE = re.compile(r'^\s*"([a-z][a-z0-9_-]*): (?:would run|ran): (.*?)",?$', re.M
 
 
 def changes(proc):
-    """The changed results of a run: (task, item) in order; a restart's item is the instance it restarts."""
+    """The changed results of a run: (task, item), sorted; a restart's item is the instance it restarts.
+
+    The handler includes restart.yml once per instance (all "included:" lines first, in order), then
+    runs its tasks instance after instance: each "Restart the instance (process)" is the next one."""
     found = []
     task = restarting = None
+    queue = []
     for line in proc.stdout.splitlines():
         match = TASK.match(line)
         if match:
             task = match.group(1)
+            if task == "Restart the instance (process)":
+                restarting = queue.pop(0) if queue else None
             continue
         match = INCLUDED.match(line)
         if match:
-            restarting = match.group(1)
+            queue.append(match.group(1))
             continue
         match = CHANGED.match(line)
         if match:
@@ -104,10 +112,15 @@ def states(bed):
     bed.write_inventory(instances=bed.instances + [dict(extra, replicaof="localhost:replica")],
                         redis_server_password=NEW_PASSWORD, redis_server_previous_passwords=[PASSWORD])
     outcomes["password rotation"] = plan_and_run(bed, verbose=True)
+    bed.write_inventory(instances=bed.instances + [dict(extra, replicaof="localhost:replica")],
+                        redis_server_password=NEW_PASSWORD, redis_server_previous_passwords=[PASSWORD],
+                        redis_server_config={"maxmemory-samples": 7})
+    outcomes["main file change"] = plan_and_run(bed)
     return outcomes
 
 
-STATES = ("new host", "converged", "drifted", "new instance", "re-pointed replica", "password rotation")
+STATES = ("new host", "converged", "drifted", "new instance", "re-pointed replica", "password rotation",
+          "main file change")
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -166,3 +179,8 @@ def test_each_state_plans_what_it_is_about(bed, states):
     assert diff_files(plan) == sorted("%s/redis-%s.live.conf" % (etc, name) for name in ("extra", "master", "replica"))
     assert ("master", "CONFIG SET requirepass ********") in live_commands(plan)
     assert "<hidden" in plan.stdout
+    # A main file change: a rolling restart of every instance, each named, and no live command.
+    plan = states["main file change"][0]
+    assert sorted(restarts(plan)) == ["extra", "master", "replica"]
+    assert diff_files(plan) == sorted("%s/redis-%s.conf" % (etc, name) for name in ("extra", "master", "replica"))
+    assert live_commands(plan) == []
