@@ -30,7 +30,7 @@ attributes:
   diff_mode:
     support: partial
     details:
-      - No diff is returned for files with O(files[].secret_content).
+      - No diff is returned for files with O(files[].secret_content), unless O(files[].masked_diff) asks for one.
       - "In the other files' diffs every secret is replaced by a label such as C(<hidden 1>) (the same
         label for the same value in the old and new text, so that a change still shows): the arguments
         of C(requirepass), C(masterauth), C(primaryauth), C(tls-key-file-pass) and C(tls-client-key-file-pass),
@@ -87,8 +87,16 @@ options:
       secret_content:
         description:
           - The content of a file that holds secrets. It is never logged nor returned, and no
-            diff is returned for the file.
+            diff is returned for the file unless O(files[].masked_diff) is set.
         type: str
+      masked_diff:
+        description:
+          - With O(files[].secret_content), return a diff of the file with every secret replaced by a
+            label, as for the other files (see the C(diff_mode) attribute). For configuration files whose
+            secrets are the directives masked there (the C(redisops.redis.server) role's live files);
+            never for a file whose secret those rules do not find.
+        type: bool
+        default: false
       owner:
         description: Owner of the file.
         type: str
@@ -260,7 +268,7 @@ def ensure_file(module, spec, diffs):
     current = read_text(path)
     content_changed, restart = file_state(current, content, spec["checksum_header"])
     changed = content_changed or (current is not None and attributes_differ(path, uid, gid, mode))
-    if content_changed and module._diff and not secret:
+    if content_changed and module._diff and (spec["masked_diff"] or not secret):
         before, after = mask_secrets(current or "", wanted_text(content, spec["checksum_header"]))
         diffs.append(dict(before_header=path, after_header=path, before=before, after=after))
     result = dict(path=path, changed=changed, restart=restart)
@@ -295,6 +303,7 @@ def main():
                 mode=dict(type="str", required=True),
                 checksum_header=dict(type="bool", default=False),
                 previous=dict(type="path"),
+                masked_diff=dict(type="bool", default=False),
             ), mutually_exclusive=[("content", "secret_content")],
                 required_one_of=[("content", "secret_content")]),
         ),

@@ -464,8 +464,9 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
         directories.append({"path": item["paths"]["data_dir"], "owner": owner, "group": group, "mode": "0750"})
         files.append({"path": item["paths"]["main"], "checksum_header": True, "previous": item["paths"]["previous"],
                       "content": rendered[name]["main"], "owner": "root", "group": group, "mode": "0640"})
-        files.append({"path": item["paths"]["live"], "secret_content": rendered[name]["live"], "owner": "root",
-                      "group": group, "mode": "0640"})
+        # Its secrets are masked in the diff (module_utils/instance_files.py): a plan shows the live file too.
+        files.append({"path": item["paths"]["live"], "secret_content": rendered[name]["live"], "masked_diff": True,
+                      "owner": "root", "group": group, "mode": "0640"})
     if tls_files:
         directories.append({"path": tls_dir, "owner": "root", "group": group, "mode": "0750"})
         files += [dict(tls, checksum_header=True, owner="root", group=group, mode="0640") for tls in tls_files]
@@ -497,6 +498,33 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None):
             lines += ["would run: " + command for command in result.get("commands") or []]
         drift[name] = lines
     return drift
+
+
+def live_plan(runtime, check_mode=True, pending=()):
+    """The lines a run shows for the live settings of each instance, from a runtime_config result with
+    instances (replication.yml): per instance that changes (or would, check_mode) each setting
+    "before -> after" (from the diff, secrets already masked by the module) and each command,
+    "NAME: would run: COMMAND" or "NAME: ran: COMMAND"; an instance in pending (check mode: not running
+    yet) gets one line saying that its live settings come from its files when it starts."""
+    verb = "would run: " if check_mode else "ran: "
+    lines = []
+    for name, result in _results(runtime).items():
+        if result.get("failed") or not result.get("commands"):
+            continue
+        diff = result.get("diff") or {}
+        before, after = diff.get("before") or {}, diff.get("after") or {}
+        for setting in sorted(after):
+            # A secret says "(unchanged)" or "(changed)" after its mask.
+            if before.get(setting) != after[setting] and not str(after[setting]).endswith("(unchanged)"):
+                lines.append("%s: %s: %s -> %s" % (name, setting, _shown(before.get(setting)), _shown(after[setting])))
+        lines += ["%s: %s%s" % (name, verb, command) for command in result["commands"]]
+    for name in pending:
+        lines.append("%s: not running yet: it starts with the settings of its live file (no live command)" % name)
+    return lines
+
+
+def _shown(value):
+    return '""' if value is None or value == "" else str(value)
 
 
 def _summary_line(item, result, skipped):

@@ -87,6 +87,23 @@ def test_diff_is_shown_for_plain_files_and_never_for_secret_ones(tmp_path, capsy
     assert "hunter2" not in json.dumps(result)
 
 
+def test_a_secret_file_with_masked_diff_shows_its_directives_and_labels_its_secrets(tmp_path, capsys):
+    path = tmp_path / "redis-replica.live.conf"
+    run(capsys, files=[conf(path, "requirepass old-one\nmasterauth old-one\nreplicaof 127.0.0.1 7101\n", secret=True)])
+    wanted = "requirepass new-one\nmasterauth new-one\nreplicaof 127.0.0.1 7102\n"
+    result = run(capsys, check_mode=True, diff=True, files=[conf(path, wanted, secret=True, masked_diff=True)])
+    [diff] = result["diff"]
+    assert diff["before_header"] == str(path)
+    assert diff["before"] == "requirepass <hidden 1>\nmasterauth <hidden 1>\nreplicaof 127.0.0.1 7101\n"
+    assert diff["after"] == "requirepass <hidden 2>\nmasterauth <hidden 2>\nreplicaof 127.0.0.1 7102\n"
+    assert "old-one" not in json.dumps(result) and "new-one" not in json.dumps(result)
+    # A new file: the whole content, masked.
+    created = run(capsys, check_mode=True, diff=True,
+                  files=[conf(tmp_path / "new.live.conf", wanted, secret=True, masked_diff=True)])
+    assert created["diff"][0]["before"] == "" and "replicaof 127.0.0.1 7102" in created["diff"][0]["after"]
+    assert "new-one" not in json.dumps(created)
+
+
 def test_a_diff_after_config_rewrite_shows_the_directives_but_no_secret(tmp_path, capsys):
     path = tmp_path / "redis-main.conf"
     run(capsys, files=[conf(path, "port 1\n", checksum_header=True)])

@@ -403,3 +403,35 @@ def test_check_items_take_the_check_of_each_item_given_with_its_password():
     secret = secret_view()
     derived = [dict(safe_view()["master"], check=dict(safe_view()["master"]["check"], replicas=[], min_replicas=0))]
     assert model.check_items(derived, secret) == [dict(derived[0]["check"], login_password=secret["master"]["password"])]
+
+
+RUNTIME = {"instances": [
+    {"instance": "master", "changed": False, "commands": []},
+    {"instance": "replica", "changed": True, "commands": ["CONFIG SET masterauth ********", "REPLICAOF 127.0.0.1 7102"],
+     "diff": {"before": {"masterauth": "********", "replicaof": "127.0.0.1 7101", "replica-read-only": "yes",
+                         "requirepass": "********"},
+              "after": {"masterauth": "******** (changed)", "replicaof": "127.0.0.1 7102",
+                        "replica-read-only": "yes", "requirepass": "******** (unchanged)"}}},
+    {"instance": "other", "failed": True, "msg": "refused", "commands": ["CONFIG SET x 1"]},
+]}
+
+
+def test_live_plan_names_each_instance_setting_and_command():
+    assert model.live_plan(RUNTIME, True, ["new"]) == [
+        "replica: masterauth: ******** -> ******** (changed)",
+        "replica: replicaof: 127.0.0.1 7101 -> 127.0.0.1 7102",
+        "replica: would run: CONFIG SET masterauth ********",
+        "replica: would run: REPLICAOF 127.0.0.1 7102",
+        "new: not running yet: it starts with the settings of its live file (no live command)",
+    ]
+
+
+def test_live_plan_of_a_run_says_ran_and_shows_nothing_without_commands():
+    assert model.live_plan(RUNTIME, False)[2:] == ["replica: ran: CONFIG SET masterauth ********",
+                                                   "replica: ran: REPLICAOF 127.0.0.1 7102"]
+    # Without diff mode there are only the commands; a skipped task (no instances) shows nothing.
+    no_diff = {"instances": [dict(RUNTIME["instances"][1], diff=None)]}
+    assert model.live_plan(no_diff, True) == ["replica: would run: CONFIG SET masterauth ********",
+                                              "replica: would run: REPLICAOF 127.0.0.1 7102"]
+    assert model.live_plan({"skipped": True}, True) == []
+    assert model.live_plan(None) == []
