@@ -240,17 +240,15 @@ def test_upgrade_with_switchover_then_a_second_run_changes_nothing(group, tmp_pa
     print("\nmolecule/upgrade, upgrade.yml %s -> %s, switchover mode: %d writes acknowledged (WAIT 1), none lost; "
           "write outage %.3f s; the run took %.0f s" % (OLD, NEW, len(writer.acked), writer.outage(), took))
 
-    # The inventory updated as failover.yml says (an inventory source after molecule's wins).
-    swapped = tmp_path / "swapped.yml"
-    swapped.write_text("""all:
-  hosts:
-    redisops-upgrade-1:
-      redis_server_instances: [{name: main, port: 6379, replicaof: redisops-upgrade-2}]
-    redisops-upgrade-2:
-      redis_server_instances: [{name: main, port: 6379}]
-    redisops-upgrade-3:
-      redis_server_instances: [{name: main, port: 6379, replicaof: redisops-upgrade-2}]
-""", encoding="utf-8")
+    # The inventory updated as failover.yml says: a source after molecule's, with host_vars files
+    # (molecule's inventory keeps its topology in host_vars files, which outrank an inventory's own host vars).
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "hosts.yml").write_text("all:\n  hosts: {%s}\n" % ", ".join("%s: {}" % host for host in HOSTS), encoding="utf-8")
+    for host in HOSTS:
+        master = "" if host == "redisops-upgrade-2" else ", replicaof: redisops-upgrade-2"
+        (tmp_path / "host_vars" / (host + ".yml")).write_text(
+            "redis_server_instances: [{name: main, port: 6379%s}]\n" % master, encoding="utf-8")
+    swapped = tmp_path / "hosts.yml"
     proc = group.playbook("playbooks/upgrade.yml", "-e", "redis_server_package_version=" + NEW,
                           "-e", "redis_server_upgrade_switchover=true", inventory=(str(swapped),))
     assert proc.returncode == 0, show(proc)
