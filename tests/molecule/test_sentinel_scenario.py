@@ -44,9 +44,10 @@ def test_sentinel_failover_scenario(flavor, monkeypatch):
         assert code == 0, "molecule test -s %s (%s) failed (full output in %s):\n%s" % (SCENARIO, flavor, log, tail(output, 200))
         assert re.search(r"%s\s*:\s*actions=\d+\s+successful=\d+\s+.*failed=0" % SCENARIO, output), tail(output)
         # The side effect ran to its end, and the second idempotence came after it.
-        flat = re.sub(r"\s+", " ", output)
-        assert "TASK [Wait until it holds every acknowledged key]" in flat, tail(output, 200)
-        assert flat.count("Idempotence completed successfully") == 2, tail(output, 200)
+        assert "TASK [Wait until it holds every acknowledged key]" in output, tail(output, 200)
+        assert re.search(r"\[%s > side_effect\] Executed: Successful" % SCENARIO, output), tail(output, 200)
+        assert len(re.findall(r"\[%s > idempotence\] Executed: Successful" % SCENARIO, output)) == 2, tail(output, 200)
+        assert len(re.findall(r"\[%s > verify\] Executed: Successful" % SCENARIO, output)) == 2, tail(output, 200)
     finally:
         code, output = molecule(["destroy", "-s", SCENARIO], GREEN_GLOB, log_name)
         assert code == 0, "molecule destroy -s %s failed:\n%s" % (SCENARIO, tail(output))
