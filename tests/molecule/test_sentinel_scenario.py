@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 
 import pytest
 
-from test_scenarios import GREEN_GLOB, LOG_DIR, docker_engine, molecule, tail  # noqa: F401 pylint: disable=unused-import
+# pytest imports test files with --import-mode=importlib (pytest.ini): their directory is not on sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_scenarios import GREEN_GLOB, LOG_DIR, docker_engine, molecule, tail  # noqa: E402,F401 pylint: disable=unused-import,wrong-import-position
 
 SCENARIO = "sentinel"
 FLAVORS = {
