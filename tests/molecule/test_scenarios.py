@@ -60,18 +60,21 @@ def why_not_runnable():
 
 
 @pytest.fixture(scope="module")
-def docker_engine():
+def docker_engine(request):
     """Skip (fail under CI=true) when Docker or the molecule virtualenv is missing.
 
-    Holds a lock while the scenarios run: the container and network names are fixed, so two
-    test runs on one machine (two checkouts, two engineers) take turns instead of colliding.
+    Holds a lock of the test file while its scenarios run: their container and network names are
+    fixed, so two runs of one file on one machine (two checkouts, two engineers) take turns instead
+    of colliding. Files of other scenarios (other names) run beside it: one lock for all of them
+    made a pytest-xdist worker wait, idle, for another's scenarios.
     """
     reason = why_not_runnable()
     if reason:
         if in_ci():
             pytest.fail("CI=true but the molecule scenarios cannot run: %s" % reason)
         pytest.skip("the molecule scenarios cannot run here: %s" % reason)
-    with open(os.path.join(tempfile.gettempdir(), "redisops-molecule-scenarios.lock"), "w", encoding="utf-8") as lock:
+    name = "redisops-molecule-%s.lock" % os.path.splitext(os.path.basename(str(request.path)))[0]
+    with open(os.path.join(tempfile.gettempdir(), name), "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
