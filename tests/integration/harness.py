@@ -303,3 +303,18 @@ def kill_pid_files(run_dir):
 def flat(proc):
     """The output on one line, without the YAML callback's line breaks and doubled single quotes."""
     return " ".join((proc.stdout + proc.stderr).split()).replace("''", "'")
+
+
+def copy_tracked_files(target):
+    """Copy the files git tracks in the checkout to target (links as links): the project as a user's
+    repository holds it, without build output, virtualenvs or the collections link's contents."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    for path in listed.split("\0"):
+        source, copy = os.path.join(ROOT, path), os.path.join(target, path)
+        if not path or not os.path.lexists(source):
+            continue
+        os.makedirs(os.path.dirname(copy), exist_ok=True)
+        if os.path.islink(source):
+            os.symlink(os.readlink(source), copy)
+        else:
+            shutil.copy2(source, copy)

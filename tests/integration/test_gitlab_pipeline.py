@@ -37,7 +37,7 @@ from xml.etree import ElementTree
 import pytest
 import yaml
 
-from harness import ROOT, ansible_env, wait_until
+from harness import ROOT, ansible_env, copy_tracked_files, wait_until
 
 GITLAB_CI_LOCAL_NPM = "gitlab-ci-local@4.70.0"  # 4.71+ needs Node 22 (Set.prototype.union); Debian's is 20
 GITLAB_CI_LOCAL_DIR = os.path.join(ROOT, "tests", "output", "gitlab-ci-local")
@@ -158,15 +158,7 @@ class Bed:
 
     # -- the project as a user's repository
     def make_project(self):
-        for path in run(["git", "ls-files", "-z"], cwd=ROOT).stdout.split("\0"):
-            source, target = os.path.join(ROOT, path), os.path.join(self.project, path)
-            if not path or not os.path.lexists(source):
-                continue
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if os.path.islink(source):
-                os.symlink(os.readlink(source), target)
-            else:
-                shutil.copy2(source, target)
+        copy_tracked_files(self.project)
         # Users copy the example to the root of their repository.
         shutil.copy2(os.path.join(ROOT, "examples", "gitops", ".gitlab-ci.yml"), self.project)
         inventory = os.path.join(self.project, "inventories", "production")

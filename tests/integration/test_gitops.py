@@ -18,7 +18,7 @@ import sys
 import pytest
 import yaml
 
-from harness import PASSWORD, ROOT, Bed, ansible_env, free_port, recap, show, wait_until
+from harness import PASSWORD, ROOT, Bed, ansible_env, copy_tracked_files, free_port, recap, show, wait_until
 
 EXAMPLE = os.path.join(ROOT, "examples", "gitops")
 BIN = os.path.dirname(sys.executable)
@@ -52,15 +52,7 @@ class Repo:
         self.checkout = bed.path("checkout")
         self.state = bed.path("pull-state")
         os.makedirs(self.work)
-        for path in git("ls-files", "-z", cwd=ROOT).split("\0"):
-            source, target = os.path.join(ROOT, path), os.path.join(self.work, path)
-            if not path or not os.path.lexists(source):
-                continue
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if os.path.islink(source):
-                os.symlink(os.readlink(source), target)
-            else:
-                shutil.copy2(source, target)
+        copy_tracked_files(self.work)
         git("init", "-q", "-b", "main", cwd=self.work)
         self.write_inventory(bed.instances)
         git("add", "-A", cwd=self.work)

@@ -96,6 +96,7 @@ def bed():
     try:
         proc = bed.site()
         assert proc.returncode == 0, show(proc)
+        bed.first_run = proc
         yield bed
     finally:
         bed.stop_all()

@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from harness import flat, recap, run_playbook, show
-from test_sentinel import SentinelBed
+# A bed of this file's own (a module-scoped fixture is made once per module that holds it).
+from test_sentinel import bed  # noqa: F401 pylint: disable=unused-import
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-sentinel") is None,
                                 reason="redis-sentinel is not installed (apt-get install redis-sentinel)")
@@ -24,18 +25,6 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-sentinel") is None,
 PREFLIGHT_ONLY = [{"name": "Sentinel preflight", "hosts": "redis_sentinel", "gather_facts": False,
                    "tasks": [{"name": "Validate", "ansible.builtin.include_role": {
                        "name": "redisops.redis.sentinel", "tasks_from": "preflight"}}]}]
-
-
-@pytest.fixture(scope="module")
-def bed():
-    bed = SentinelBed()
-    try:
-        proc = bed.site()
-        assert proc.returncode == 0, show(proc)
-        bed.first_run = proc
-        yield bed
-    finally:
-        bed.stop_all()
 
 
 def untouched(bed):
