@@ -2,15 +2,18 @@
 redis-server and redis-sentinel processes, with certificates the test makes (test_tls.py's fixture).
 
 One bed: a master, its replica and three Sentinels on free loopback ports, all serving TLS only and
-requiring client certificates; deployed by site.yml, whose Sentinel check then passed over TLS. The
-tests run in order: a plain client is refused, a SENTINEL FAILOVER goes over TLS, site.yml after it
-keeps the Sentinels' master without a restart, and the run after that changes nothing.
+requiring client certificates, the Sentinels logging in to the data instances as an ACL user;
+deployed by site.yml, whose Sentinel check then passed over TLS. The tests run in order: a plain
+client is refused, a SENTINEL FAILOVER goes over TLS, site.yml after it keeps the Sentinels' master
+without a restart, the run after that changes nothing; then the Sentinel user's password is rotated
+live (redis_sentinel_previous_auth_passwords).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 
 import pytest
 import redis
@@ -24,11 +27,17 @@ pytestmark = pytest.mark.skipif(shutil.which("redis-sentinel") is None,
                                 reason="redis-sentinel is not installed (apt-get install redis-sentinel)")
 
 
+# The Sentinels log in to the data instances as an ACL user (redis_sentinel_auth_user), over TLS.
+OLD_AUTH = "old-sentinel-auth#%d" % os.getpid()
+NEW_AUTH = "new-sentinel-auth#%d" % os.getpid()
+
+
 class TlsSentinelBed(SentinelBed):
     """SentinelBed with redis_server_tls: the Sentinels take it (and the PEM texts) by default."""
 
     def __init__(self, certificates):  # noqa: F811
         self.certificates = certificates
+        self.auth = {"redis_sentinel_auth_user": "sentinel-user", "redis_sentinel_auth_password": OLD_AUTH}
         super().__init__()
 
     def write_inventory(self, path=None, sentinels=None, monitors=None, sentinel_overrides=None, **kwargs):
@@ -37,7 +46,8 @@ class TlsSentinelBed(SentinelBed):
             kwargs.update(redis_server_tls=True, redis_server_tls_cert=certificates["host.crt"],
                           redis_server_tls_key=certificates["host.key"],
                           redis_server_tls_ca_cert=certificates["ca.crt"])
-        return super().write_inventory(path, sentinels, monitors, sentinel_overrides, **kwargs)
+        overrides = dict(getattr(self, "auth", {}), **(sentinel_overrides or {}))
+        return super().write_inventory(path, sentinels, monitors, overrides, **kwargs)
 
     def tls(self):
         where = self.certificates["dir"]
@@ -111,3 +121,65 @@ def test_a_sentinel_failover_over_tls_then_site_keeps_it(bed):
     assert bed.sentinel_run_ids() == sentinels
     assert {port: bed.run_id(port) for port in servers} == servers
     assert all(bed.master_of(name) == new for name in bed.sentinels)
+
+
+def _accepts(bed, port, password):
+    try:
+        return bed.client(port, username="sentinel-user", password=password).ping()
+    except redis.AuthenticationError:
+        return False
+    except redis.ResponseError as exc:  # older redis-py: a refused AUTH as a plain error
+        if "WRONGPASS" in str(exc):
+            return False
+        raise
+
+
+def _auth_pass(bed, name):
+    with open(bed.path("sentinel", "etc", "sentinel-%s.conf" % name)) as handle:
+        return [line.split()[-1] for line in handle if line.startswith("sentinel auth-pass master ")]
+
+
+def test_the_sentinel_users_password_is_rotated_live(bed):
+    ports = (bed.master_port, bed.replica_port)
+    assert all(_accepts(bed, port, OLD_AUTH) and not _accepts(bed, port, NEW_AUTH) for port in ports)
+    servers = {port: bed.run_id(port) for port in ports}
+    sentinels = bed.sentinel_run_ids()
+
+    # The new password, the old one listed: site.yml gives it to the data instances' Sentinel user
+    # beside the old one (the server play), then to the Sentinels (SENTINEL SET auth-pass); its
+    # check logs in with what each Sentinel uses.
+    rotating = bed.write_inventory(bed.path("rotating.yml"), sentinel_overrides={
+        "redis_sentinel_auth_password": NEW_AUTH, "redis_sentinel_previous_auth_passwords": [OLD_AUTH]})
+    proc = bed.site("-vvv", "--diff", inventory=rotating)
+    assert proc.returncode == 0, show(proc)
+    assert OLD_AUTH not in proc.stdout + proc.stderr and NEW_AUTH not in proc.stdout + proc.stderr
+    assert proc.stdout.count("SENTINEL SET master auth-pass ********") == 3, show(proc)
+    assert all(_accepts(bed, port, OLD_AUTH) and _accepts(bed, port, NEW_AUTH) for port in ports)
+    assert all(_auth_pass(bed, name) == [NEW_AUTH] for name in bed.sentinels)
+
+    # The old one dropped: refused from then on; nothing restarted.
+    proc = bed.site(inventory=bed.write_inventory(bed.path("rotated.yml"), sentinel_overrides={
+        "redis_sentinel_auth_password": NEW_AUTH}))
+    assert proc.returncode == 0, show(proc)
+    assert "SENTINEL SET" not in proc.stdout
+    assert all(not _accepts(bed, port, OLD_AUTH) and _accepts(bed, port, NEW_AUTH) for port in ports)
+    assert {port: bed.run_id(port) for port in ports} == servers
+    assert bed.sentinel_run_ids() == sentinels
+
+    # A Sentinel killed and started again keeps the new one (its own file), and the check passes.
+    with open(bed.path("sentinel", "run", "sentinel-s2.pid")) as handle:
+        os.kill(int(handle.read()), signal.SIGKILL)
+    wait_until(lambda: not _sentinel_answers(bed, "s2"), what="s2 to die")
+    proc = bed.site(inventory=bed.path("rotated.yml"))
+    assert proc.returncode == 0, show(proc)
+    assert _sentinel_answers(bed, "s2") and _auth_pass(bed, "s2") == [NEW_AUTH]
+    assert "SENTINEL SET" not in proc.stdout
+    proc = bed.playbook("playbooks/verify.yml", inventory=bed.path("rotated.yml"))
+    assert proc.returncode == 0, show(proc)
+
+
+def _sentinel_answers(bed, name):
+    try:
+        return bed.sentinel(name).ping()
+    except redis.RedisError:
+        return False
