@@ -123,16 +123,16 @@ def acl_tokens(value):
 
 def acl_user_matches(current, password_hash, rules):
     """Whether a parsed ACL GETUSER answer (None: no such user) is an enabled user with exactly this
-    password (a hash, or the list of its hashes in order), these command rules and no key patterns. Channels are those of the channel rules (&...)
-    when rules has any (the Sentinel user), else left to the server's acl-pubsub-default (what reset
-    gives): replication does not use them."""
+    password (a hash, or the list of its hashes in order), these command rules and no key patterns.
+    Channels are those of the channel rules (&...) when rules has any (the Sentinel user), else left
+    to the server's acl-pubsub-default (what reset gives): replication does not use them."""
     if current is None:
         return False
+    hashes = list(password_hash) if isinstance(password_hash, list) else [password_hash]
     channels = tuple(rule for rule in rules if rule.startswith("&"))
     commands = set(acl_tokens(current.get("commands")) + acl_tokens(current.get("categories")))
     return ("on" in acl_tokens(current.get("flags"))
-            and acl_tokens(current.get("passwords")) == (list(password_hash) if isinstance(password_hash, list)
-                                                          else [password_hash])
+            and acl_tokens(current.get("passwords")) == hashes
             and commands == set(("-@all",) + tuple(rule for rule in rules if rule not in channels))
             and (not channels or set(acl_tokens(current.get("channels"))) == set(channels))
             and not acl_tokens(current.get("keys")))

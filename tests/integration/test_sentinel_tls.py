@@ -17,11 +17,14 @@ import signal
 
 import pytest
 import redis
+import test_tls
 from test_sentinel import PASSWORD, SentinelBed
 from test_sentinel_follow import changed_tasks
-from test_tls import certificates  # noqa: F401  (the module-scoped fixture: a CA and the host's certificate)
 
 from harness import recap, show, wait_until
+
+# test_tls.py's module-scoped fixture: a CA and the host's certificate (127.0.0.1, localhost).
+certificates = test_tls.certificates
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-sentinel") is None,
                                 reason="redis-sentinel is not installed (apt-get install redis-sentinel)")
