@@ -104,6 +104,7 @@ def member_options():
         acl_users=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),
             password=dict(type="str", required=True, no_log=True),
+            previous_passwords=dict(type="list", elements="str", default=[], no_log=True),
             rules=dict(type="list", elements="str", default=list(REPLICATION_RULES)),
         )),
     )
@@ -122,30 +123,32 @@ def acl_tokens(value):
 
 def acl_user_matches(current, password_hash, rules):
     """Whether a parsed ACL GETUSER answer (None: no such user) is an enabled user with exactly this
-    password, these command rules and no key patterns. Channels are those of the channel rules (&...)
-    when rules has any (the Sentinel user), else left to the server's acl-pubsub-default (what reset
-    gives): replication does not use them."""
+    password (a hash, or the list of its hashes in order), these command rules and no key patterns.
+    Channels are those of the channel rules (&...) when rules has any (the Sentinel user), else left
+    to the server's acl-pubsub-default (what reset gives): replication does not use them."""
     if current is None:
         return False
+    hashes = list(password_hash) if isinstance(password_hash, list) else [password_hash]
     channels = tuple(rule for rule in rules if rule.startswith("&"))
     commands = set(acl_tokens(current.get("commands")) + acl_tokens(current.get("categories")))
     return ("on" in acl_tokens(current.get("flags"))
-            and acl_tokens(current.get("passwords")) == [password_hash]
+            and acl_tokens(current.get("passwords")) == hashes
             and commands == set(("-@all",) + tuple(rule for rule in rules if rule not in channels))
             and (not channels or set(acl_tokens(current.get("channels"))) == set(channels))
             and not acl_tokens(current.get("keys")))
 
 
 def acl_commands(acl_users, current_acl_users):
-    """ACL SETUSER commands for the users that differ: reset, then exactly the wanted rights."""
+    """ACL SETUSER commands for the users that differ: reset, then exactly the wanted rights. A user's
+    previous_passwords stay accepted after its password (a rotation: old and new accepted)."""
     commands = []
     for user in acl_users:
-        password_hash = hashlib.sha256(user["password"].encode("utf-8")).hexdigest()
+        hashes = password_hashes([user["password"]] + [p for p in user.get("previous_passwords") or [] if p])
         rules = tuple(user.get("rules") or REPLICATION_RULES)
-        if acl_user_matches(current_acl_users.get(user["name"]), password_hash, rules):
+        if acl_user_matches(current_acl_users.get(user["name"]), hashes, rules):
             continue
-        args = ("ACL", "SETUSER", user["name"], "reset", "on", "#" + password_hash) + rules
-        text = "ACL SETUSER %s reset on #%s %s" % (user["name"], MASK, " ".join(rules))
+        args = ("ACL", "SETUSER", user["name"], "reset", "on") + tuple("#" + digest for digest in hashes) + rules
+        text = "ACL SETUSER %s reset on %s %s" % (user["name"], " ".join(["#" + MASK] * len(hashes)), " ".join(rules))
         commands.append(Command(args, text))
     return commands
 

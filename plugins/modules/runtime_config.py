@@ -114,9 +114,16 @@ options:
         type: str
         required: true
       password:
-        description: Its only password.
+        description: Its password.
         type: str
         required: true
+      previous_passwords:
+        description:
+          - Passwords it keeps accepting beside O(acl_users[].password), in this order (a rotation without
+            a refused login); empty by default, its only password then being O(acl_users[].password).
+        type: list
+        elements: str
+        default: []
       rules:
         description: Its command rules; it has no key patterns.
         type: list

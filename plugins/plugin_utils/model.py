@@ -205,6 +205,7 @@ def live_items(instances, server, sentinel_user=None):
                     acl_users=([dict(item["replication_user"], rules=list(REPLICATION_RULES))]
                                if item.get("replication_user") and acl else [])
                     + ([{"name": sentinel_user["name"], "password": sentinel_user["password"],
+                         "previous_passwords": list(sentinel_user.get("previous_passwords") or []),
                          "rules": list(sentinel_user["rules"])}]
                        if acl and sentinel_user and item["name"] in sentinel_user["instances"] else []))
         if item["role"] == "replica":

@@ -166,19 +166,21 @@ def sentinel_replicaof(groups, answers, play):
 
 def sentinel_acl(groups, hostvars, hosts, host, channels=True):
     """The ACL user Sentinel logs in to the data instances as, for the instances of host in a monitored
-    group: {name, password, rules, instances: [instance names]}, or None when the Sentinel hosts'
+    group: {name, password, previous_passwords (redis_sentinel_previous_auth_passwords: still accepted
+    while the Sentinels change to password), rules, instances: [instance names]}, or None when the Sentinel hosts'
     redis_sentinel_auth_user is empty (Sentinel logs in as the default user) or host has no such
     instance. A secret: read it under no_log only.
 
     groups: sentinel_groups(); hostvars, hosts: as for sentinel_groups() (the first host of the Sentinel
     group that sets redis_sentinel_auth_user gives it); channels: the server has channel rules.
     """
-    name, password, source = "", "", None
+    name, password, previous, source = "", "", [], None
     for sentinel_host in hosts or []:
         variables = hostvars[sentinel_host] if sentinel_host in hostvars else {}
         if variables.get("redis_sentinel_auth_user"):
             name = str(variables.get("redis_sentinel_auth_user"))
             password = variables.get("redis_sentinel_auth_password") or ""
+            previous = variables.get("redis_sentinel_previous_auth_passwords") or []
             source = sentinel_host
             break
     if not name:
@@ -192,4 +194,12 @@ def sentinel_acl(groups, hostvars, hosts, host, channels=True):
                            if label.startswith(prefix)))
     if not instances:
         return None
-    return {"name": name, "password": str(password), "rules": list(sentinel_rules(channels)), "instances": instances}
+    if isinstance(previous, str):
+        raise SentinelError("redis_sentinel_previous_auth_passwords of host '%s' is a string: give a list of the "
+                            "passwords the data instances keep accepting for user '%s'" % (source, name))
+    kept = []
+    for item in previous:
+        if item and str(item) != str(password) and str(item) not in kept:
+            kept.append(str(item))
+    return {"name": name, "password": str(password), "previous_passwords": kept, "rules": list(sentinel_rules(channels)),
+            "instances": instances}

@@ -65,7 +65,8 @@ def test_sentinel_conf_is_only_written_when_missing_and_never_shown():
 
 def test_only_fully_qualified_modules():
     keywords = {"name", "when", "loop", "loop_control", "register", "vars", "tags", "block", "rescue", "always",
-                "notify", "listen", "no_log", "diff", "run_once", "failed_when", "changed_when", "check_mode"}
+                "notify", "listen", "no_log", "diff", "run_once", "failed_when", "changed_when", "check_mode",
+                "module_defaults"}
     for path in glob.glob(os.path.join(ROLE, "*", "*.yml")):
         if "/tasks/" not in path and "/handlers/" not in path:
             continue

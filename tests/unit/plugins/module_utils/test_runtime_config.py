@@ -275,6 +275,24 @@ def test_a_missing_or_different_acl_user_is_reset_first_with_its_password_masked
     assert "repl-pw" not in repr(changes.diff) and REPL_HASH not in repr(texts(changes))
 
 
+OLD_HASH = hashlib.sha256(b"old-pw").hexdigest()
+
+
+def test_an_acl_user_keeps_its_previous_passwords_after_the_new_one():
+    # the rotation: the new password and the old one, in this order, both masked
+    changes = plan(redis("7.0.15"), MASTER, NO_KEYS, {}, with_user(previous_passwords=["old-pw", ""]),
+                   {"replicator": PARSED_USER})
+    assert changes.commands[0].args == ("ACL", "SETUSER", "replicator", "reset", "on", "#" + REPL_HASH,
+                                        "#" + OLD_HASH, "+psync", "+replconf", "+ping")
+    assert texts(changes)[0] == "ACL SETUSER replicator reset on #******** #******** +psync +replconf +ping"
+    # once there, left alone; the old one dropped from the list: reset to the new one only
+    both = dict(PARSED_USER, passwords=[REPL_HASH, OLD_HASH])
+    assert plan(redis("7.0.15"), MASTER, NO_KEYS, {}, with_user(previous_passwords=["old-pw"]),
+                {"replicator": both}).commands == []
+    assert plan(redis("7.0.15"), MASTER, NO_KEYS, {}, with_user(), {"replicator": both}).commands[0].args[5:7] == (
+        "#" + REPL_HASH, "+psync")
+
+
 def test_acl_users_before_redis_6_are_refused():
     with pytest.raises(PlanError, match="Redis 6"):
         plan(redis("5.0.14"), MASTER, NO_KEYS, {}, with_user(), {})

@@ -132,7 +132,7 @@ def test_the_sentinel_user_covers_the_hosts_instances_of_a_monitored_group_only(
     hostvars = dict(FLEET, s2=dict(FLEET["s2"], **SENTINEL_AUTH))
     groups = sentinel_groups(play(hostvars), hostvars, SENTINELS)
     user = sentinel_acl(groups, hostvars, SENTINELS, "h3")
-    assert user == {"name": "sentinel-user", "password": "spw", "instances": ["main"],
+    assert user == {"name": "sentinel-user", "password": "spw", "previous_passwords": [], "instances": ["main"],
                     "rules": list(SENTINEL_COMMANDS + SENTINEL_CHANNELS)}
     # Redis 6.0: no channel rules
     assert sentinel_acl(groups, hostvars, SENTINELS, "h1", channels=False)["rules"] == list(SENTINEL_COMMANDS)
@@ -141,6 +141,22 @@ def test_the_sentinel_user_covers_the_hosts_instances_of_a_monitored_group_only(
     # a host without an instance of the group
     hostvars["h4"] = {}
     assert sentinel_acl(groups, hostvars, SENTINELS, "h4") is None
+
+
+def test_the_sentinel_users_previous_passwords_stay_accepted_while_listed():
+    rotating = dict(SENTINEL_AUTH, redis_sentinel_previous_auth_passwords=["old", "", "spw", "old", "older"])
+    hostvars = dict(FLEET, s2=dict(FLEET["s2"], **rotating))
+    groups = sentinel_groups(play(hostvars), hostvars, SENTINELS)
+    user = sentinel_acl(groups, hostvars, SENTINELS, "h3")
+    # the new one first; the old ones once each, without the empty one and the new one
+    assert (user["password"], user["previous_passwords"]) == ("spw", ["old", "older"])
+    instances = model.with_secrets(model.instance_model(play(hostvars), "h3", DIRS),
+                                   model.play_secrets(hostvars, "h1", SERVERS)["h3"])
+    items = {item["instance"]: item for item in model.live_items(instances, "7.0.15", user)}
+    assert items["main"]["acl_users"][0]["previous_passwords"] == ["old", "older"]
+    hostvars["s2"]["redis_sentinel_previous_auth_passwords"] = "old"
+    with pytest.raises(SentinelError, match="redis_sentinel_previous_auth_passwords of host 's2' is a string"):
+        sentinel_acl(groups, hostvars, SENTINELS, "h3")
 
 
 def test_a_sentinel_user_without_password_is_refused_naming_the_variable():
@@ -158,7 +174,7 @@ def test_the_sentinel_user_is_applied_live_with_the_replication_user():
     instances = model.with_secrets(model.instance_model(resolved, "h3", DIRS),
                                    model.play_secrets(hostvars, "h1", SERVERS)["h3"])
     items = {item["instance"]: item for item in model.live_items(instances, "7.0.15", user)}
-    assert items["main"]["acl_users"] == [{"name": "sentinel-user", "password": "spw",
+    assert items["main"]["acl_users"] == [{"name": "sentinel-user", "password": "spw", "previous_passwords": [],
                                            "rules": list(SENTINEL_COMMANDS + SENTINEL_CHANNELS)}]
     assert items["other"]["acl_users"] == []
     # no ACLs before Redis 6
