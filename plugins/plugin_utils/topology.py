@@ -772,7 +772,7 @@ def _check_cycles(hosts, errors):
                 item.valid_link = False
 
 
-def _finish(hosts, errors):
+def _finish(hosts, errors, sentinel_members=()):
     for host in hosts.values():
         for instance in host.instances:
             if instance.retired:
@@ -783,6 +783,13 @@ def _finish(hosts, errors):
                     errors.add(instance.where("replica_read_only"), "set on a master (the instance has no replicaof)",
                                "remove replica_read_only, or add replicaof to make it a replica")
                 instance.replica_read_only = host.settings["redis_server_replica_read_only"]
+                if instance.label in sentinel_members:
+                    # Sentinel demotes a master without the role (SENTINEL FAILOVER, or its return after
+                    # a failover): it must then log in to its former replica as they log in to it.
+                    if instance.masteruser is None:
+                        instance.masteruser = host.settings["redis_server_masteruser"]
+                    if instance.masterauth is None:
+                        instance.masterauth = _default_masterauth(instance, hosts, master=instance)
                 instance.masteruser = instance.masteruser or ""
                 instance.masterauth = instance.masterauth or ""
             else:
@@ -820,15 +827,20 @@ def _check_retired_masters(hosts, errors):
                            "role), then retire '%s'" % instance.name)
 
 
-def _default_masterauth(instance, hosts):
-    """The master's replication user's password when the replica logs in as that user, else its password."""
-    if instance.master is None:
+def _default_masterauth(instance, hosts, master=None):
+    """The master's replication user's password when the replica logs in as that user, else its password.
+
+    master: the instance whose credentials to take, when not the replica's master (a master that
+    Sentinel may demote logs in to its former replicas with the credentials they log in to it with).
+    """
+    master = master or instance.master
+    if master is None:
         return instance.password
-    master_settings = hosts[instance.master.host].settings
+    master_settings = hosts[master.host].settings
     if instance.masteruser and instance.masteruser == master_settings["redis_server_masteruser"] \
             and master_settings["redis_server_replication_password"]:
         return master_settings["redis_server_replication_password"]
-    return instance.master.password
+    return master.password
 
 
 def _replication_user(host, secrets):
@@ -974,12 +986,13 @@ def _replica_entry(replica):
     return {"host": address, "port": port, "inventory_host": replica.host, "instance": replica.name}
 
 
-def resolve_play(hostvars, play_hosts, defaults=None, replicaof=None):
+def resolve_play(hostvars, play_hosts, defaults=None, replicaof=None, sentinel_members=None):
     """Resolve every host of the play: {host name: [resolved instance, ...]} (with secrets).
 
     Raises TopologyError listing every problem found.
     """
-    return _resolve(hostvars, play_hosts, defaults, None, None, True, replicaof=replicaof)
+    return _resolve(hostvars, play_hosts, defaults, None, None, True, replicaof=replicaof,
+                    sentinel_members=sentinel_members)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1012,7 +1025,8 @@ def _override(hosts, replicaof, errors):
         matches[0].overridden = True
 
 
-def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state="present", replicaof=None):
+def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state="present", replicaof=None,
+             sentinel_members=None):
     defaults = dict(defaults or {})
     errors = _Errors()
     names = []
@@ -1031,7 +1045,7 @@ def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state=
     _override(hosts, replicaof, errors)
     _resolve_links(hosts, hostvars, errors)
     _check_cycles(hosts, errors)
-    _finish(hosts, errors)
+    _finish(hosts, errors, frozenset(_text(label) for label in sentinel_members or ()))
     if host_name and current:
         _check_current(host_name, hostvars, defaults, current, errors)
     _check_templated_secrets(hosts, hostvars, errors)
@@ -1045,7 +1059,7 @@ def _resolve(hostvars, play_hosts, defaults, host_name, current, secrets, state=
 
 
 def server_instances(hostvars, host, play_hosts, defaults=None, current=None, secrets=True, state="present",
-                     replicaof=None):
+                     replicaof=None, sentinel_members=None):
     """The resolved instances of one host, after validating the whole play.
 
     hostvars: mapping host name -> that host's variables (Ansible's ``hostvars``).
@@ -1059,6 +1073,10 @@ def server_instances(hostvars, host, play_hosts, defaults=None, current=None, se
         as {name, port, login_host, advertise_address, data}.
     replicaof: optional, {"HOST:INSTANCE": replicaof value, or None for a master}: the topology to
         resolve instead of the inventory's for those instances (the role's apply entry point).
+    sentinel_members: optional, "HOST:INSTANCE" of every instance of a replication group that Sentinels
+        monitor: a master among them gets the masteruser and masterauth its replicas use (Sentinel may
+        make it a replica of one of them), unless the inventory gives its own.
     """
-    resolved = _resolve(hostvars, play_hosts, defaults, _text(host), current, secrets, state, replicaof)
+    resolved = _resolve(hostvars, play_hosts, defaults, _text(host), current, secrets, state, replicaof,
+                        sentinel_members)
     return resolved[_text(host)]

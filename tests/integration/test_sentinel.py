@@ -225,6 +225,9 @@ def test_a_run_after_a_sentinel_failover_changes_nothing(bed):
     wait_until(lambda: all(bed.master_of(name) == new for name in bed.sentinels), timeout=30,
                what="every Sentinel to name the promoted replica")
     wait_until(lambda: bed.client(bed.replica_port).info("replication")["role"] == "master", what="the promotion")
+    # The demoted master syncs from the new one before any run: the role gave it the group's masterauth.
+    wait_until(lambda: bed.client(bed.master_port).info("replication").get("master_link_status") == "up",
+               timeout=30, what="the old master to sync from the new one")
     before = bed.sentinel_run_ids()
     proc = bed.sentinel_role()
     assert proc.returncode == 0, show(proc)

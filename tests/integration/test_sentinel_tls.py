@@ -108,15 +108,18 @@ def test_a_sentinel_failover_over_tls_then_site_keeps_it(bed):
                what="every Sentinel to name the promoted replica")
     wait_until(lambda: bed.client(bed.replica_port).info("replication")["role"] == "master", what="the promotion")
     sentinels = bed.sentinel_run_ids()
-    # The server role follows the Sentinels (asked over TLS): the old master's files and live settings
-    # become a replica's (its masterauth: a master in the inventory had none), nothing restarts.
+    # The old master, demoted by Sentinel, syncs over TLS before any run: it has the group's masterauth.
+    wait_until(lambda: bed.client(bed.master_port).info("replication").get("master_link_status") == "up",
+               timeout=30, what="the old master to replicate from the new one over TLS")
+    # The server role follows the Sentinels (asked over TLS): the files of the two instances become
+    # those of the new topology, the live defaults that count replicas follow; no masterauth to give
+    # (the old master had it), nothing restarts.
     proc = bed.site()
     assert proc.returncode == 0, show(proc)
     assert set(changed_tasks(proc)) <= {"Write the directories and configuration files of the instances",
                                         "Apply auth and replication settings to the running instances"}, show(proc)
+    assert "CONFIG SET masterauth" not in proc.stdout, show(proc)
     assert "SENTINEL MONITOR" not in proc.stdout
-    wait_until(lambda: bed.client(bed.master_port).info("replication").get("master_link_status") == "up",
-               timeout=30, what="the old master to replicate from the new one over TLS")
     # and a run after that changes nothing at all
     proc = bed.site()
     assert proc.returncode == 0, show(proc)

@@ -89,3 +89,41 @@ def test_an_override_is_validated_like_the_inventory(override, words):
         resolve_play(INVENTORY, HOSTS, replicaof=override)
     for word in words:
         assert word in str(raised.value)
+
+
+# A master of a Sentinel group (sentinel_members=): Sentinel demotes it without the role.
+SHARED = {host: {"redis_server_password": "group secret"} for host in HOSTS}
+MEMBERS = ["redis-1:main", "redis-2:main", "redis-3:main"]
+
+
+def test_a_master_of_a_sentinel_group_logs_in_as_its_replicas_do():
+    hostvars = group({"redis-2": "redis-1:main", "redis-3": "redis-1:main"}, **SHARED)
+    master = server_instances(hostvars, "redis-1", HOSTS, sentinel_members=MEMBERS)[0]
+    replica = server_instances(hostvars, "redis-2", HOSTS, sentinel_members=MEMBERS)[0]
+    assert master["role"] == "master" and master["masterauth"] == replica["masterauth"] == "group secret"
+    assert master["masteruser"] == replica["masteruser"] == ""
+    # outside the group's members: no masterauth on a master, as before
+    assert server_instances(hostvars, "redis-1", HOSTS)[0]["masterauth"] == ""
+    assert server_instances(hostvars, "redis-1", HOSTS, sentinel_members=["redis-2:main"])[0]["masterauth"] == ""
+
+
+def test_a_master_of_a_sentinel_group_takes_the_replication_user():
+    users = {host: {"redis_server_masteruser": "replicator", "redis_server_replication_password": "repl",
+                    "redis_server_password": "group secret"} for host in HOSTS}
+    hostvars = group({"redis-2": "redis-1:main", "redis-3": "redis-1:main"}, **users)
+    master = server_instances(hostvars, "redis-1", HOSTS, sentinel_members=MEMBERS)[0]
+    assert (master["masteruser"], master["masterauth"]) == ("replicator", "repl")
+
+
+def test_a_masterauth_the_inventory_gives_a_sentinel_master_is_kept():
+    hostvars = group({"redis-2": "redis-1:main", "redis-3": "redis-1:main"}, **SHARED)
+    hostvars["redis-1"]["redis_server_instances"][0]["masterauth"] = "own"
+    master = server_instances(hostvars, "redis-1", HOSTS, sentinel_members=MEMBERS)[0]
+    assert master["masterauth"] == "own"
+
+
+def test_after_a_sentinel_failover_the_new_master_keeps_a_masterauth():
+    hostvars = group({"redis-2": "redis-1:main", "redis-3": "redis-1:main"}, **SHARED)
+    resolved = resolve_play(hostvars, HOSTS, replicaof=AFTER_FAILOVER, sentinel_members=MEMBERS)
+    assert [resolved[host][0]["masterauth"] for host in HOSTS] == ["group secret"] * 3
+    assert resolved["redis-2"][0]["role"] == "master"
