@@ -59,7 +59,7 @@ install: collection
 # say why and are skipped (or fail, with CI=true).
 test: deps venv
 	-$(MAKE) --no-print-directory molecule-env
-	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) $(PYTEST_ARGS)
+	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder) --durations=40 $(PYTEST_ARGS)
 
 units: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
