@@ -474,19 +474,38 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
     return {"directories": directories, "files": files}
 
 
-def instance_drift(instances, file_drift=None, pending=None, runtime=None):
+def _sentinel_rewrites(instances, file_drift, sentinel_members, host):
+    """{name: main file path} of the instances in a Sentinel group whose main file differs only by what
+    CONFIG REWRITE writes (instance_files' rewritten): Sentinel's failover, not drift."""
+    members = set(sentinel_members or [])
+    by_path = dict((result.get("path"), result) for result in (file_drift or {}).get("files") or [])
+    found = {}
+    for name, item in instances.items():
+        result = by_path.get(item["paths"]["main"]) or {}
+        if "%s:%s" % (host, name) in members and result.get("changed") and result.get("rewritten") \
+                and not result.get("restart"):
+            found[name] = item["paths"]["main"]
+    return found
+
+
+def instance_drift(instances, file_drift=None, pending=None, runtime=None, sentinel_members=None, host=None):
     """{name: [difference, ...]} of each instance: its files that differ from what the role renders,
-    restarts pending, and the live commands runtime_config would run (check mode)."""
+    restarts pending, and the live commands runtime_config would run (check mode).
+
+    sentinel_members: the labels (HOST:NAME) of the instances in a group Sentinels monitor, host: this
+    host's name. The main file of such an instance that differs only by what CONFIG REWRITE writes
+    (Sentinel's failover) is no difference here: sentinel_rewrites() names it."""
     by_path = {}
     for result in (file_drift or {}).get("files") or []:
         by_path[result.get("path")] = result
+    rewrites = _sentinel_rewrites(instances, file_drift, sentinel_members, host)
     live = _results(runtime)
     drift = {}
     for name, item in instances.items():
         lines = []
         for path in (item["paths"]["main"], item["paths"]["live"]):
             result = by_path.get(path) or {}
-            if result.get("changed"):
+            if result.get("changed") and rewrites.get(name) != path:
                 lines.append(("restart pending: " if result.get("restart") else "") + "file differs: " + path)
         for found in (pending or {}).get(name) or []:
             # A replaced binary (module_utils/binary.py) says itself what runs and what is installed.
@@ -499,6 +518,13 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None):
             lines += ["would run: " + command for command in result.get("commands") or []]
         drift[name] = lines
     return drift
+
+
+def sentinel_rewrites(instances, file_drift=None, sentinel_members=None, host=None):
+    """One line per instance of a Sentinel group whose main file differs only by what CONFIG REWRITE
+    writes (Sentinel's failover), which instance_drift() does not count as drift."""
+    return ["%s: %s rewritten by CONFIG REWRITE (Sentinel); site.yml writes it back without a restart" % (name, path)
+            for name, path in sorted(_sentinel_rewrites(instances, file_drift, sentinel_members, host).items())]
 
 
 def live_plan(runtime, check_mode=True, pending=()):
