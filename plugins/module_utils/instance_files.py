@@ -147,6 +147,20 @@ def rewrite_only(current_text, content, included=()):
     return True
 
 
+def replicaof_only(current_text, content):
+    """True when a file without a checksum header (a live file) differs from content only in its
+    replicaof/slaveof lines: a failover Sentinel made, which the role renders and applies live."""
+    if current_text is None:
+        return False
+
+    def others(text):
+        return [line for line in text.splitlines()
+                if not (line.strip() and not line.strip().startswith("#")
+                        and _canonical(_words(line.strip())[0]) in SENTINEL_DIRECTIVES)]
+
+    return current_text != content and others(current_text) == others(content)
+
+
 # Secrets in a config file's diff. CONFIG REWRITE writes the running configuration into the main
 # file, the auth of the live file included, so a diff of a main file (before: the rewritten file)
 # can hold them: the whole argument of these directives, the password rules (>pass, <pass) and

@@ -475,16 +475,24 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
 
 
 def _sentinel_rewrites(instances, file_drift, sentinel_members, host):
-    """{name: main file path} of the instances in a Sentinel group whose main file differs only by what
-    CONFIG REWRITE writes (instance_files' rewritten): Sentinel's failover, not drift."""
+    """{name: {path: note}} of the instances in a Sentinel group whose files differ only by Sentinel's
+    failover, not drift: a main file by what CONFIG REWRITE writes (instance_files' rewritten), a live
+    file in its replicaof lines (replicaof_only: the role renders the topology the Sentinels name)."""
     members = set(sentinel_members or [])
     by_path = dict((result.get("path"), result) for result in (file_drift or {}).get("files") or [])
     found = {}
     for name, item in instances.items():
-        result = by_path.get(item["paths"]["main"]) or {}
-        if "%s:%s" % (host, name) in members and result.get("changed") and result.get("rewritten") \
-                and not result.get("restart"):
-            found[name] = item["paths"]["main"]
+        if "%s:%s" % (host, name) not in members:
+            continue
+        notes = {}
+        main = by_path.get(item["paths"]["main"]) or {}
+        if main.get("changed") and main.get("rewritten") and not main.get("restart"):
+            notes[item["paths"]["main"]] = "rewritten by CONFIG REWRITE (Sentinel)"
+        live = by_path.get(item["paths"]["live"]) or {}
+        if live.get("changed") and live.get("replicaof_only") and not live.get("restart"):
+            notes[item["paths"]["live"]] = "differs only in replicaof (Sentinel's failover)"
+        if notes:
+            found[name] = notes
     return found
 
 
@@ -493,8 +501,9 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None, senti
     restarts pending, and the live commands runtime_config would run (check mode).
 
     sentinel_members: the labels (HOST:NAME) of the instances in a group Sentinels monitor, host: this
-    host's name. The main file of such an instance that differs only by what CONFIG REWRITE writes
-    (Sentinel's failover) is no difference here: sentinel_rewrites() names it."""
+    host's name. The main file of such an instance that differs only by what CONFIG REWRITE writes,
+    and its live file differing only in replicaof (Sentinel's failover), are no difference here:
+    sentinel_rewrites() names them."""
     by_path = {}
     for result in (file_drift or {}).get("files") or []:
         by_path[result.get("path")] = result
@@ -505,7 +514,7 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None, senti
         lines = []
         for path in (item["paths"]["main"], item["paths"]["live"]):
             result = by_path.get(path) or {}
-            if result.get("changed") and rewrites.get(name) != path:
+            if result.get("changed") and path not in rewrites.get(name, {}):
                 lines.append(("restart pending: " if result.get("restart") else "") + "file differs: " + path)
         for found in (pending or {}).get(name) or []:
             # A replaced binary (module_utils/binary.py) says itself what runs and what is installed.
@@ -521,10 +530,11 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None, senti
 
 
 def sentinel_rewrites(instances, file_drift=None, sentinel_members=None, host=None):
-    """One line per instance of a Sentinel group whose main file differs only by what CONFIG REWRITE
-    writes (Sentinel's failover), which instance_drift() does not count as drift."""
-    return ["%s: %s rewritten by CONFIG REWRITE (Sentinel); site.yml writes it back without a restart" % (name, path)
-            for name, path in sorted(_sentinel_rewrites(instances, file_drift, sentinel_members, host).items())]
+    """One line per file of an instance in a Sentinel group that differs only by Sentinel's failover
+    (a main file by CONFIG REWRITE, a live file in replicaof), which instance_drift() does not count."""
+    return ["%s: %s %s; site.yml writes it back without a restart" % (name, path, note)
+            for name, notes in sorted(_sentinel_rewrites(instances, file_drift, sentinel_members, host).items())
+            for path, note in sorted(notes.items())]
 
 
 def live_plan(runtime, check_mode=True, pending=()):

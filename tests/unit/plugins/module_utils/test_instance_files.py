@@ -16,6 +16,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.instance_files impo
     header_digest,
     included_paths,
     mask_secrets,
+    replicaof_only,
     rewrite_only,
     wanted_text,
 )
@@ -193,3 +194,15 @@ def test_no_header_another_header_or_no_file_is_not_a_rewrite():
 def test_the_include_lines_name_the_live_file():
     assert included_paths('port 1\n# include /x\ninclude "/etc/redis/a b.conf"\ninclude /c\n') == [
         "/etc/redis/a b.conf", "/c"]
+
+
+@pytest.mark.parametrize("flavor", ["rewrite-redis-7.0", "rewrite-valkey-8.1"])
+def test_a_live_file_that_differs_only_in_replicaof(flavor):
+    live = sample(flavor, "replica", "live")
+    promoted = "\n".join(line for line in live.splitlines() if not line.startswith("replicaof")) + "\n"
+    assert replicaof_only(live, promoted) and replicaof_only(promoted, live)
+    assert replicaof_only(live.replace("replicaof 127.0.0.1 ", "slaveof 10.0.0.9 "), live)
+    assert not replicaof_only(live, live)
+    assert not replicaof_only(None, live)
+    assert not replicaof_only(live.replace("replica-read-only yes", "replica-read-only no"), promoted)
+    assert not replicaof_only(live + "# a comment\n", promoted)

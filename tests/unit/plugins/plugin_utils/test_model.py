@@ -315,19 +315,23 @@ def test_a_main_file_only_sentinel_rewrote_is_no_drift_in_a_sentinel_group():
     rewritten = {"path": "/etc/redis/redis-replica.conf", "changed": True, "restart": False, "rewritten": True}
     edited = {"path": "/etc/redis/redis-master.conf", "changed": True, "restart": False, "rewritten": False}
     live = {"path": "/etc/redis/redis-replica.live.conf", "changed": True, "restart": False, "rewritten": False}
-    file_drift = {"files": [rewritten, edited, live]}
+    failover = {"path": "/etc/redis/redis-master.live.conf", "changed": True, "restart": False, "replicaof_only": True}
+    file_drift = {"files": [rewritten, edited, live, failover]}
     runtime = {"instances": [{"instance": "master", "commands": []}, {"instance": "replica", "commands": []}]}
     members = ["localhost:master", "localhost:replica"]
     drift = model.instance_drift(instances, file_drift, {}, runtime, sentinel_members=members, host="localhost")
     assert drift == {"master": ["file differs: /etc/redis/redis-master.conf"],
                      "replica": ["file differs: /etc/redis/redis-replica.live.conf"]}
     assert model.sentinel_rewrites(instances, file_drift, members, "localhost") == [
+        "master: /etc/redis/redis-master.live.conf differs only in replicaof (Sentinel's failover); site.yml writes "
+        "it back without a restart",
         "replica: /etc/redis/redis-replica.conf rewritten by CONFIG REWRITE (Sentinel); site.yml writes it back "
         "without a restart"]
     # outside a Sentinel group (or another host's members) the same file is drift, as before
     for members, host in (None, "localhost"), (["other:replica"], "localhost"), (members, "other"):
         outside = model.instance_drift(instances, file_drift, {}, runtime, sentinel_members=members, host=host)
         assert "file differs: /etc/redis/redis-replica.conf" in outside["replica"]
+        assert "file differs: /etc/redis/redis-master.live.conf" in outside["master"]
         assert model.sentinel_rewrites(instances, file_drift, members, host) == []
     # a file that needs a restart is never only a rewrite
     file_drift = {"files": [dict(rewritten, restart=True)]}
