@@ -147,16 +147,22 @@ def rewrite_only(current_text, content, included=()):
     return True
 
 
-def replicaof_only(current_text, content):
-    """True when a file without a checksum header (a live file) differs from content only in its
-    replicaof/slaveof lines: a failover Sentinel made, which the role renders and applies live."""
+# What a failover changes in a live file the role renders for the topology the Sentinels name: the
+# replicaof line, and the live default that counts an instance's replicas (dialect.live_defaults).
+FAILOVER_DIRECTIVES = SENTINEL_DIRECTIVES | frozenset(("repl-diskless-sync-max-replicas",))
+
+
+def failover_only(current_text, content):
+    """True when a file without a checksum header (a live file) differs from content only in the
+    lines a failover changes (FAILOVER_DIRECTIVES): one Sentinel made, which the role renders and
+    applies live."""
     if current_text is None:
         return False
 
     def others(text):
         return [line for line in text.splitlines()
                 if not (line.strip() and not line.strip().startswith("#")
-                        and _canonical(_words(line.strip())[0]) in SENTINEL_DIRECTIVES)]
+                        and _canonical(_words(line.strip())[0]) in FAILOVER_DIRECTIVES)]
 
     return current_text != content and others(current_text) == others(content)
 

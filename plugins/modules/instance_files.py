@@ -35,8 +35,8 @@ description:
     command line sets (C(daemonize), C(pidfile), C(supervised)), C(latency-tracking-info-percentiles 50 99 99.9)
     (written at its default), and such lines commented out as C(# ??? ) (how a rewrite keeps a line it
     cannot read back: Valkey 8.1 writes C(requirepass) with unescaped quotes). Anything else is a hand edit."
-  - A file without O(files[].checksum_header) that differs only in its C(replicaof)/C(slaveof) lines says so in
-    RV(files[].replicaof_only).
+  - A file without O(files[].checksum_header) that differs only in its C(replicaof)/C(slaveof) and
+    C(repl-diskless-sync-max-replicas) lines (what a failover changes in a live file) says so in RV(files[].failover_only).
   - The C(redisops.redis.server) role's drift check does not count such a main file, nor such a live file, of an
     instance in a Sentinel group as drift; the files are written (back) without a restart all the same.
 author:
@@ -185,7 +185,7 @@ files:
   type: list
   elements: dict
   sample:
-    - {path: /etc/redis/redis-main.conf, changed: true, restart: false, rewritten: true, replicaof_only: false}
+    - {path: /etc/redis/redis-main.conf, changed: true, restart: false, rewritten: true, failover_only: false}
   contains:
     path:
       description: The file's path.
@@ -201,10 +201,10 @@ files:
           O(files[].checksum_header) ever say V(true).
       type: bool
       returned: always
-    replicaof_only:
+    failover_only:
       description:
-        - Whether a file without O(files[].checksum_header) differed only in its C(replicaof)/C(slaveof) lines (a live
-          file after a failover Sentinel made).
+        - Whether a file without O(files[].checksum_header) differed only in the lines a failover changes, its
+          C(replicaof)/C(slaveof) and C(repl-diskless-sync-max-replicas) lines (a live file after a failover Sentinel made).
       type: bool
       returned: always
     rewritten:
@@ -234,7 +234,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.instance_files impo
     file_state,
     included_paths,
     mask_secrets,
-    replicaof_only,
+    failover_only,
     rewrite_only,
     wanted_text,
 )
@@ -319,7 +319,7 @@ def ensure_file(module, spec, diffs, contents):
         before, after = mask_secrets(current or "", wanted_text(content, spec["checksum_header"]))
         diffs.append(dict(before_header=path, after_header=path, before=before, after=after))
     result = dict(path=path, changed=changed, restart=restart, rewritten=rewritten,
-                  replicaof_only=bool(content_changed and not spec["checksum_header"] and replicaof_only(current, content)))
+                  failover_only=bool(content_changed and not spec["checksum_header"] and failover_only(current, content)))
     if changed and not module.check_mode:
         if content_changed:
             if restart and current is not None and spec["previous"]:

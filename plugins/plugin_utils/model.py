@@ -474,10 +474,16 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
     return {"directories": directories, "files": files}
 
 
+# A live default that counts the instance's replicas (dialect.live_defaults): a failover Sentinel made
+# changes it; site.yml sets it live. Not drift in a Sentinel group.
+FOLLOWS_TOPOLOGY = "CONFIG SET repl-diskless-sync-max-replicas "
+
+
 def _sentinel_rewrites(instances, file_drift, sentinel_members, host):
     """{name: {path: note}} of the instances in a Sentinel group whose files differ only by Sentinel's
     failover, not drift: a main file by what CONFIG REWRITE writes (instance_files' rewritten), a live
-    file in its replicaof lines (replicaof_only: the role renders the topology the Sentinels name)."""
+    file in its replicaof and repl-diskless-sync-max-replicas lines (failover_only: the role renders the
+    topology the Sentinels name)."""
     members = set(sentinel_members or [])
     by_path = dict((result.get("path"), result) for result in (file_drift or {}).get("files") or [])
     found = {}
@@ -489,8 +495,8 @@ def _sentinel_rewrites(instances, file_drift, sentinel_members, host):
         if main.get("changed") and main.get("rewritten") and not main.get("restart"):
             notes[item["paths"]["main"]] = "rewritten by CONFIG REWRITE (Sentinel)"
         live = by_path.get(item["paths"]["live"]) or {}
-        if live.get("changed") and live.get("replicaof_only") and not live.get("restart"):
-            notes[item["paths"]["live"]] = "differs only in replicaof (Sentinel's failover)"
+        if live.get("changed") and live.get("failover_only") and not live.get("restart"):
+            notes[item["paths"]["live"]] = "differs only in what Sentinel's failover changes (replicaof, the replica count)"
         if notes:
             found[name] = notes
     return found
@@ -508,6 +514,7 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None, senti
     for result in (file_drift or {}).get("files") or []:
         by_path[result.get("path")] = result
     rewrites = _sentinel_rewrites(instances, file_drift, sentinel_members, host)
+    members = set(sentinel_members or [])
     live = _results(runtime)
     drift = {}
     for name, item in instances.items():
@@ -524,17 +531,25 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None, senti
         if result.get("failed"):
             lines.append("live settings cannot be compared: " + (result.get("msg") or ""))
         else:
-            lines += ["would run: " + command for command in result.get("commands") or []]
+            lines += ["would run: " + command for command in result.get("commands") or []
+                      if not ("%s:%s" % (host, name) in members and command.startswith(FOLLOWS_TOPOLOGY))]
         drift[name] = lines
     return drift
 
 
-def sentinel_rewrites(instances, file_drift=None, sentinel_members=None, host=None):
-    """One line per file of an instance in a Sentinel group that differs only by Sentinel's failover
-    (a main file by CONFIG REWRITE, a live file in replicaof), which instance_drift() does not count."""
-    return ["%s: %s %s; site.yml writes it back without a restart" % (name, path, note)
-            for name, notes in sorted(_sentinel_rewrites(instances, file_drift, sentinel_members, host).items())
-            for path, note in sorted(notes.items())]
+def sentinel_rewrites(instances, file_drift=None, sentinel_members=None, host=None, runtime=None):
+    """One line per difference of an instance in a Sentinel group that only Sentinel's failover made
+    (a main file by CONFIG REWRITE, a live file in replicaof and the replica count, the replica count
+    live), which instance_drift() does not count."""
+    lines = ["%s: %s %s; site.yml writes it back without a restart" % (name, path, note)
+             for name, notes in sorted(_sentinel_rewrites(instances, file_drift, sentinel_members, host).items())
+             for path, note in sorted(notes.items())]
+    members = set(sentinel_members or [])
+    for name, result in sorted(_results(runtime).items()):
+        if "%s:%s" % (host, name) in members and name in instances and not result.get("failed"):
+            lines += ["%s: %s follows the topology the Sentinels name; site.yml runs it" % (name, command)
+                      for command in result.get("commands") or [] if command.startswith(FOLLOWS_TOPOLOGY)]
+    return lines
 
 
 def live_plan(runtime, check_mode=True, pending=()):

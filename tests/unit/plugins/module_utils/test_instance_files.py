@@ -16,7 +16,7 @@ from ansible_collections.redisops.redis.plugins.module_utils.instance_files impo
     header_digest,
     included_paths,
     mask_secrets,
-    replicaof_only,
+    failover_only,
     rewrite_only,
     wanted_text,
 )
@@ -200,9 +200,11 @@ def test_the_include_lines_name_the_live_file():
 def test_a_live_file_that_differs_only_in_replicaof(flavor):
     live = sample(flavor, "replica", "live")
     promoted = "\n".join(line for line in live.splitlines() if not line.startswith("replicaof")) + "\n"
-    assert replicaof_only(live, promoted) and replicaof_only(promoted, live)
-    assert replicaof_only(live.replace("replicaof 127.0.0.1 ", "slaveof 10.0.0.9 "), live)
-    assert not replicaof_only(live, live)
-    assert not replicaof_only(None, live)
-    assert not replicaof_only(live.replace("replica-read-only yes", "replica-read-only no"), promoted)
-    assert not replicaof_only(live + "# a comment\n", promoted)
+    assert failover_only(live, promoted) and failover_only(promoted, live)
+    assert failover_only(live.replace("replicaof 127.0.0.1 ", "slaveof 10.0.0.9 "), live)
+    counted = live.replace("repl-diskless-sync-max-replicas 0", "repl-diskless-sync-max-replicas 1")
+    assert counted != live and failover_only(counted, promoted)
+    assert not failover_only(live, live)
+    assert not failover_only(None, live)
+    assert not failover_only(live.replace("replica-read-only yes", "replica-read-only no"), promoted)
+    assert not failover_only(live + "# a comment\n", promoted)
