@@ -59,6 +59,7 @@ class FilterModule:
             "down_master_files": model.down_master_files,
             "verify_rows": model.verify_rows,
             "instance_drift": model.instance_drift,
+            "sentinel_rewrites": model.sentinel_rewrites,
             "live_plan": model.live_plan,
             "instance_layout": model.layout,
             "restart_instances": model.restart_instances,

@@ -474,19 +474,54 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
     return {"directories": directories, "files": files}
 
 
-def instance_drift(instances, file_drift=None, pending=None, runtime=None):
+# A live default that counts the instance's replicas (dialect.live_defaults): a failover Sentinel made
+# changes it; site.yml sets it live. Not drift in a Sentinel group.
+FOLLOWS_TOPOLOGY = "CONFIG SET repl-diskless-sync-max-replicas "
+
+
+def _sentinel_rewrites(instances, file_drift, sentinel_members, host):
+    """{name: {path: note}} of the instances in a Sentinel group whose files differ only by Sentinel's
+    failover, not drift: a main file by what CONFIG REWRITE writes (instance_files' rewritten), a live
+    file in its replicaof and repl-diskless-sync-max-replicas lines (failover_only: the role renders the
+    topology the Sentinels name)."""
+    members = set(sentinel_members or [])
+    by_path = dict((result.get("path"), result) for result in (file_drift or {}).get("files") or [])
+    found = {}
+    for name, item in instances.items():
+        if "%s:%s" % (host, name) not in members:
+            continue
+        notes = {}
+        main = by_path.get(item["paths"]["main"]) or {}
+        if main.get("changed") and main.get("rewritten") and not main.get("restart"):
+            notes[item["paths"]["main"]] = "rewritten by CONFIG REWRITE (Sentinel)"
+        live = by_path.get(item["paths"]["live"]) or {}
+        if live.get("changed") and live.get("failover_only") and not live.get("restart"):
+            notes[item["paths"]["live"]] = "differs only in what Sentinel's failover changes (replicaof, the replica count)"
+        if notes:
+            found[name] = notes
+    return found
+
+
+def instance_drift(instances, file_drift=None, pending=None, runtime=None, sentinel_members=None, host=None):
     """{name: [difference, ...]} of each instance: its files that differ from what the role renders,
-    restarts pending, and the live commands runtime_config would run (check mode)."""
+    restarts pending, and the live commands runtime_config would run (check mode).
+
+    sentinel_members: the labels (HOST:NAME) of the instances in a group Sentinels monitor, host: this
+    host's name. The main file of such an instance that differs only by what CONFIG REWRITE writes,
+    and its live file differing only in replicaof (Sentinel's failover), are no difference here:
+    sentinel_rewrites() names them."""
     by_path = {}
     for result in (file_drift or {}).get("files") or []:
         by_path[result.get("path")] = result
+    rewrites = _sentinel_rewrites(instances, file_drift, sentinel_members, host)
+    members = set(sentinel_members or [])
     live = _results(runtime)
     drift = {}
     for name, item in instances.items():
         lines = []
         for path in (item["paths"]["main"], item["paths"]["live"]):
             result = by_path.get(path) or {}
-            if result.get("changed"):
+            if result.get("changed") and path not in rewrites.get(name, {}):
                 lines.append(("restart pending: " if result.get("restart") else "") + "file differs: " + path)
         for found in (pending or {}).get(name) or []:
             # A replaced binary (module_utils/binary.py) says itself what runs and what is installed.
@@ -496,9 +531,25 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None):
         if result.get("failed"):
             lines.append("live settings cannot be compared: " + (result.get("msg") or ""))
         else:
-            lines += ["would run: " + command for command in result.get("commands") or []]
+            lines += ["would run: " + command for command in result.get("commands") or []
+                      if not ("%s:%s" % (host, name) in members and command.startswith(FOLLOWS_TOPOLOGY))]
         drift[name] = lines
     return drift
+
+
+def sentinel_rewrites(instances, file_drift=None, sentinel_members=None, host=None, runtime=None):
+    """One line per difference of an instance in a Sentinel group that only Sentinel's failover made
+    (a main file by CONFIG REWRITE, a live file in replicaof and the replica count, the replica count
+    live), which instance_drift() does not count."""
+    lines = ["%s: %s %s; site.yml writes it back without a restart" % (name, path, note)
+             for name, notes in sorted(_sentinel_rewrites(instances, file_drift, sentinel_members, host).items())
+             for path, note in sorted(notes.items())]
+    members = set(sentinel_members or [])
+    for name, result in sorted(_results(runtime).items()):
+        if "%s:%s" % (host, name) in members and name in instances and not result.get("failed"):
+            lines += ["%s: %s follows the topology the Sentinels name; site.yml runs it" % (name, command)
+                      for command in result.get("commands") or [] if command.startswith(FOLLOWS_TOPOLOGY)]
+    return lines
 
 
 def live_plan(runtime, check_mode=True, pending=()):

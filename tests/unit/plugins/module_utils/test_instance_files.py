@@ -5,11 +5,19 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from ansible_collections.redisops.redis.plugins.module_utils.instance_files import (
+    REWRITE_MARKER,
     content_digest,
     file_state,
     header_digest,
+    included_paths,
     mask_secrets,
+    failover_only,
+    rewrite_only,
     wanted_text,
 )
 
@@ -100,3 +108,103 @@ def test_a_changed_secret_shows_as_a_change_and_an_unchanged_one_as_none():
 def test_lines_without_secrets_and_empty_values_are_left_as_they_are():
     text = "requirepass\n\nport 1\r\n# a comment\nuser default on nopass ~* +@all\n"
     assert mask_secrets(text) == [text]
+
+
+# Real files CONFIG REWRITE wrote after SLAVEOF (tests/unit/fixtures/config/rewrite-README.md).
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "config")
+SAMPLES = [(flavor, name, kind) for flavor in ("rewrite-redis-7.0", "rewrite-valkey-8.1")
+           for name in ("master", "replica") for kind in ("rewritten", "rewritten-back")]
+
+
+def sample(flavor, name, kind):
+    with open(os.path.join(FIXTURES, flavor, "%s.%s.conf" % (name, kind)), encoding="utf-8") as handle:
+        return handle.read()
+
+
+def rendered(flavor, name):
+    """The content the role rendered (the file without its header) and its live file's."""
+    return sample(flavor, name, "rendered").split("\n", 1)[1], sample(flavor, name, "live")
+
+
+@pytest.mark.parametrize("flavor,name,kind", SAMPLES)
+def test_what_config_rewrite_wrote_after_slaveof_is_only_a_rewrite(flavor, name, kind):
+    content, live = rendered(flavor, name)
+    text = sample(flavor, name, kind)
+    assert text != wanted_text(content, True)
+    assert file_state(text, content, True) == (True, False)
+    assert rewrite_only(text, content, [live])
+
+
+def test_the_samples_hold_what_the_rule_must_accept():
+    valkey = sample("rewrite-valkey-8.1", "replica", "rewritten-back")
+    assert "save 3600 1 300 100 60 10000" in valkey  # the save lines joined, the others blanked
+    assert "# ??? primaryauth" in valkey  # a line of its own it could not read back
+    redis7 = sample("rewrite-redis-7.0", "master", "rewritten")
+    assert 'dir "/' in redis7 and "\nreplicaof 127.0.0.1 " in redis7.split(REWRITE_MARKER)[1]
+
+
+HAND_EDITS = [
+    ("a role value changed", lambda text: text.replace("appendfsync everysec", "appendfsync always")),
+    ("a role value changed in the rewritten form", lambda text: text.replace('dbfilename "dump.rdb"', 'dbfilename "x.rdb"')),
+    ("a save value changed", lambda text: text.replace("save 3600 1", "save 3600 5")),
+    ("a directive the role does not write, below the marker", lambda text: text + "maxmemory 1gb\n"),
+    ("a directive the role does not write, above the marker",
+     lambda text: text.replace(REWRITE_MARKER, "maxmemory 1gb\n" + REWRITE_MARKER)),
+    ("a comment added", lambda text: text + "# tuned by hand\n"),
+    ("a comment changed", lambda text: text.replace("# Ansible managed", "# managed by hand")),
+    ("a default value changed", lambda text: text.replace("latency-tracking-info-percentiles 50 99 99.9",
+                                                          "latency-tracking-info-percentiles 50")),
+]
+
+
+@pytest.mark.parametrize("flavor", ["rewrite-redis-7.0", "rewrite-valkey-8.1"])
+@pytest.mark.parametrize("what,edit", HAND_EDITS, ids=[what for what, _edit in HAND_EDITS])
+def test_a_hand_edit_beside_the_rewrite_is_not_only_a_rewrite(flavor, what, edit):
+    content, live = rendered(flavor, "master")
+    text = sample(flavor, "master", "rewritten")
+    edited = edit(text)
+    assert edited != text, what
+    assert not rewrite_only(edited, content, [live]), what
+
+
+def test_a_value_read_as_redis_reads_it_is_the_same():
+    content = "port 1\nmaxmemory 1024mb\nappendonly yes\nsave 3600 1\nsave 60 10000\ninclude /etc/redis/a.live.conf\n"
+    text = wanted_text(content, True).replace("1024mb", "1gb").replace("appendonly yes", 'appendonly "YES"').replace(
+        "save 3600 1\nsave 60 10000", "save 3600 1 60 10000\n") + "\n%s\nslaveof 10.0.0.1 6379\n" % REWRITE_MARKER
+    assert rewrite_only(text, content, [])
+    assert not rewrite_only(text.replace("1gb", "2gb"), content, [])
+
+
+def test_a_directive_of_the_live_file_is_the_live_files_to_compare():
+    content = "port 1\ninclude /etc/redis/a.live.conf\n"
+    text = wanted_text(content, True) + "\n%s\nrepl-diskless-sync-max-replicas 1\n" % REWRITE_MARKER
+    assert rewrite_only(text, content, ["repl-diskless-sync-max-replicas 0\n"])
+    assert not rewrite_only(text, content, [])
+
+
+def test_no_header_another_header_or_no_file_is_not_a_rewrite():
+    content, live = rendered("rewrite-redis-7.0", "master")
+    text = sample("rewrite-redis-7.0", "master", "rewritten")
+    assert not rewrite_only(text.split("\n", 1)[1], content, [live])
+    assert not rewrite_only(text, content + "maxmemory 1mb\n", [live])
+    assert not rewrite_only(None, content, [live])
+    assert not rewrite_only(text.replace("appendonly yes", 'appendonly "yes'), content, [live])
+
+
+def test_the_include_lines_name_the_live_file():
+    assert included_paths('port 1\n# include /x\ninclude "/etc/redis/a b.conf"\ninclude /c\n') == [
+        "/etc/redis/a b.conf", "/c"]
+
+
+@pytest.mark.parametrize("flavor", ["rewrite-redis-7.0", "rewrite-valkey-8.1"])
+def test_a_live_file_that_differs_only_in_replicaof(flavor):
+    live = sample(flavor, "replica", "live")
+    promoted = "\n".join(line for line in live.splitlines() if not line.startswith("replicaof")) + "\n"
+    assert failover_only(live, promoted) and failover_only(promoted, live)
+    assert failover_only(live.replace("replicaof 127.0.0.1 ", "slaveof 10.0.0.9 "), live)
+    counted = live.replace("repl-diskless-sync-max-replicas 0", "repl-diskless-sync-max-replicas 1")
+    assert counted != live and failover_only(counted, promoted)
+    assert not failover_only(live, live)
+    assert not failover_only(None, live)
+    assert not failover_only(live.replace("replica-read-only yes", "replica-read-only no"), promoted)
+    assert not failover_only(live + "# a comment\n", promoted)

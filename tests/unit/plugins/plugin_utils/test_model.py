@@ -310,6 +310,48 @@ def test_drift_per_instance():
     assert failed["master"] == ["live settings cannot be compared: refused"]
 
 
+def test_a_main_file_only_sentinel_rewrote_is_no_drift_in_a_sentinel_group():
+    instances = safe_view()
+    rewritten = {"path": "/etc/redis/redis-replica.conf", "changed": True, "restart": False, "rewritten": True}
+    edited = {"path": "/etc/redis/redis-master.conf", "changed": True, "restart": False, "rewritten": False}
+    live = {"path": "/etc/redis/redis-replica.live.conf", "changed": True, "restart": False, "rewritten": False}
+    failover = {"path": "/etc/redis/redis-master.live.conf", "changed": True, "restart": False, "failover_only": True}
+    file_drift = {"files": [rewritten, edited, live, failover]}
+    runtime = {"instances": [{"instance": "master", "commands": []}, {"instance": "replica", "commands": []}]}
+    members = ["localhost:master", "localhost:replica"]
+    drift = model.instance_drift(instances, file_drift, {}, runtime, sentinel_members=members, host="localhost")
+    assert drift == {"master": ["file differs: /etc/redis/redis-master.conf"],
+                     "replica": ["file differs: /etc/redis/redis-replica.live.conf"]}
+    assert model.sentinel_rewrites(instances, file_drift, members, "localhost") == [
+        "master: /etc/redis/redis-master.live.conf differs only in what Sentinel's failover changes (replicaof, "
+        "the replica count); site.yml writes it back without a restart",
+        "replica: /etc/redis/redis-replica.conf rewritten by CONFIG REWRITE (Sentinel); site.yml writes it back "
+        "without a restart"]
+    # outside a Sentinel group (or another host's members) the same file is drift, as before
+    for members, host in (None, "localhost"), (["other:replica"], "localhost"), (members, "other"):
+        outside = model.instance_drift(instances, file_drift, {}, runtime, sentinel_members=members, host=host)
+        assert "file differs: /etc/redis/redis-replica.conf" in outside["replica"]
+        assert "file differs: /etc/redis/redis-master.live.conf" in outside["master"]
+        assert model.sentinel_rewrites(instances, file_drift, members, host) == []
+    # the replica count follows the topology: live, not drift in the group; other commands are drift
+    runtime = {"instances": [{"instance": "master", "commands": ["CONFIG SET repl-diskless-sync-max-replicas 0"]},
+                             {"instance": "replica", "commands": ["CONFIG SET repl-diskless-sync-max-replicas 1",
+                                                                  "CONFIG SET masterauth ********"]}]}
+    drift = model.instance_drift(instances, {}, {}, runtime, sentinel_members=members, host="localhost")
+    assert drift == {"master": [], "replica": ["would run: CONFIG SET masterauth ********"]}
+    assert model.sentinel_rewrites(instances, {}, members, "localhost", runtime) == [
+        "master: CONFIG SET repl-diskless-sync-max-replicas 0 follows the topology the Sentinels name; site.yml runs it",
+        "replica: CONFIG SET repl-diskless-sync-max-replicas 1 follows the topology the Sentinels name; site.yml runs it"]
+    outside = model.instance_drift(instances, {}, {}, runtime)
+    assert outside["master"] == ["would run: CONFIG SET repl-diskless-sync-max-replicas 0"]
+    assert model.sentinel_rewrites(instances, {}, None, "localhost", runtime) == []
+    # a file that needs a restart is never only a rewrite
+    file_drift = {"files": [dict(rewritten, restart=True)]}
+    runtime = {"instances": [{"instance": "master", "commands": []}, {"instance": "replica", "commands": []}]}
+    drift = model.instance_drift(instances, file_drift, {}, runtime, sentinel_members=members, host="localhost")
+    assert drift["replica"] == ["restart pending: file differs: /etc/redis/redis-replica.conf"]
+
+
 def test_verify_rows():
     instances = safe_view()
     outcome = {"instances": [
