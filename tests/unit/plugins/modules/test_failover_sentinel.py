@@ -9,18 +9,10 @@ the refusals before any change. tests/integration/test_sentinel_follow.py runs i
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.redisops.redis.tests.unit.compat import patch_module_args
+import redis
 
-from ansible_collections.redisops.redis.plugins.module_utils import sentinel_switch
-from ansible_collections.redisops.redis.plugins.module_utils.connection import LoginError, endpoint
 from ansible_collections.redisops.redis.plugins.modules import failover
-from ansible_collections.redisops.redis.tests.unit.plugins.modules.test_failover import (
-    ARGS,
-    SECRET,
-    ModuleExit,
-    group,
-)
+from ansible_collections.redisops.redis.tests.unit.plugins.modules.test_failover import ARGS, SECRET, group
 
 SENTINEL_SECRET = "sentinel-S3cret"
 GROUP = "main"
@@ -37,6 +29,9 @@ class FakeSentinel:
         self.priorities = priorities
         self.state = state  # shared by the group's Sentinels: {"master": port}
         self.monitors = True
+
+    def ping(self):
+        return True
 
     def close(self):
         pass
@@ -61,42 +56,38 @@ SENTINEL = dict(group=GROUP, login_password=SENTINEL_SECRET,
                 instances=[dict(instance="s%d" % number, login_port=26000 + number) for number in (1, 2, 3)])
 
 
+class DownSentinel:
+    """A Sentinel that is not running: the connection is refused."""
+
+    def ping(self):
+        raise redis.ConnectionError("Error 111 connecting to 127.0.0.1. Connection refused.")
+
+    def close(self):
+        pass
+
+
 @pytest.fixture
-def bed(monkeypatch):
+def bed(run_main):
+    """The fake group of test_failover (m 7000, t 7001, s 7002) and three fake Sentinels of it,
+    reached through the real login() of module_utils/connection (conftest's run_main)."""
     servers, log = group()
     state = {"master": 7000}
     priorities = {7001: 10, 7002: 100}
     sentinels = {26000 + number: FakeSentinel(26000 + number, servers, log, priorities, state) for number in (1, 2, 3)}
-    logins = []
-    down = set()
-
-    def login(params, previous=()):
-        if params["login_port"] in down:
-            raise LoginError("Cannot connect to %s: Connection refused." % endpoint(params), unreachable=True)
-        logins.append(params["login_password"])
-        return sentinels[params["login_port"]]
-
-    def exit_json(self, **result):
-        raise ModuleExit(dict(result, failed=False))
-
-    def fail_json(self, msg, **result):
-        raise ModuleExit(dict(result, failed=True, msg=msg))
-
-    monkeypatch.setattr(AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(failover, "connect", lambda module, params=None: servers[(params or module.params)["login_port"]])
-    monkeypatch.setattr(sentinel_switch, "login", login)
+    clients = dict(servers)
+    clients.update(sentinels)
 
     def run(check_mode=False, **changes):
         args = dict(ARGS, sentinel=SENTINEL, **changes)
         if check_mode:
             args["_ansible_check_mode"] = True
-        with patch_module_args(args), pytest.raises(ModuleExit) as raised:
-            failover.main()
-        return raised.value.result
+        return run_main(failover, args, client=clients)
+
+    def down(port):
+        clients[port] = DownSentinel()
 
     return dict(run=run, servers=servers, log=log, sentinels=sentinels, priorities=priorities, state=state,
-                logins=logins, down=down)
+                down=down)
 
 
 def test_check_mode_lists_the_commands_a_run_runs_in_the_same_order(bed):
@@ -125,7 +116,6 @@ def test_check_mode_lists_the_commands_a_run_runs_in_the_same_order(bed):
     assert done["action"] == "promote" and done["changed"]
     assert done["sentinel"] == {"group": GROUP, "asked": "s1", "votes": 3, "sentinels": 3}
     assert done["offset"] == 1000 and done["writes_stopped"]["method"] == "pause"
-    assert set(bed["logins"]) == {SENTINEL_SECRET}
     assert SECRET not in repr(done) and SENTINEL_SECRET not in repr(done)
 
 
@@ -144,7 +134,7 @@ def test_a_second_run_changes_nothing(bed):
 
 
 def test_the_sentinel_asked_is_the_first_that_answers(bed):
-    bed["down"].add(26001)
+    bed["down"](26001)
     planned = bed["run"](check_mode=True)
     assert not planned["failed"], planned
     assert "Sentinel s2 - SENTINEL FAILOVER main" in planned["commands"]
