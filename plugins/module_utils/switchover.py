@@ -139,4 +139,3 @@ def repoint(module, run, target, forget, pending):
         module.fail_json(msg="%s is the master now, but %s refused a command: %s. Run the failover again to "
                              "point the remaining replicas at it." % (target.name, member.name, exc),
                          commands=run.done)
-
