@@ -317,15 +317,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    LoginError,
     address_member_spec,
     advertise_spec,
     connect,
     connection_argument_spec,
     endpoint,
     ensure_required_libs,
-    login,
-    member_spec,
     open_client,
     redis,
 )
@@ -333,41 +330,41 @@ from ansible_collections.redisops.redis.plugins.module_utils.failover import (
     FailoverError,
     Node,
     assess,
-    caught_up,
     choose_unplanned,
-    credential_commands,
     credential_directives,
     describe,
     fence_directives,
-    follow_command,
     follows,
     forget_master_commands,
     held_offset,
-    pause_commands,
     promote_command,
     stop_writes_method,
 )
 from ansible_collections.redisops.redis.plugins.module_utils.replication import (
     parse_info,
     replication_state,
-    resolve_host,
     server_identity,
 )
-from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import (
-    DecisionError,
-    agreed_on,
-    answers_text,
-    decide,
-    entry_dict,
-    parse_reply,
-    switch_candidates,
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_switch import (
+    Sentinels,
+    failover_step,
+    prepare,
+    repoint_after,
+    sentinel_member_spec,
+    sentinel_params,
+    switch,
 )
-
-
-# Polling interval while waiting for the target to reach the old master's offset.
-POLL_SECONDS = 0.005
-# Of pause_timeout, kept for promoting, demoting and resuming writes after the target caught up.
-SWITCH_RESERVE_SECONDS = 1.0
+from ansible_collections.redisops.redis.plugins.module_utils.switchover import (
+    SWITCH_RESERVE_SECONDS,
+    Run,
+    Steps,
+    follow_target,
+    repoint,
+    resume_writes,
+    run_all,
+    shown,
+    wait_caught_up,
+)
 
 
 class Member:
@@ -406,93 +403,12 @@ class Member:
         return Node(self.name, self.host, self.port, self.state)
 
 
-class Run:
-    """Runs commands on members, remembering what ran for the result and for failure messages."""
-
-    def __init__(self):
-        self.done = []
-
-    def __call__(self, member, command):
-        member.client.execute_command(*command.args)
-        self.done.append(shown(member, command))
-
-
-def shown(member, command):
-    return "%s - %s" % (member.name, command.text)
-
-
 def member_params(module, spec):
     """Connection options for one member: its address and login, the module's for the rest."""
     return dict(module.params, login_host=spec["login_host"], login_port=spec["login_port"], login_unix_socket=None,
                 login_user=spec["login_user"] if spec["login_user"] is not None else module.params["login_user"],
                 login_password=spec["login_password"] if spec["login_password"] is not None
                 else module.params["login_password"])
-
-
-def follow_target(module, member, target):
-    """The commands that make member a replica of the target, with the credentials for it."""
-    masterauth = module.params["masterauth"]
-    if masterauth is None:
-        masterauth = module.params["login_password"] or ""
-    commands = credential_commands(member.config, masterauth, module.params["masteruser"], member.server)
-    if not follows(member.state, target.host, target.port):
-        commands.append(follow_command(member.server, target.host, target.port))
-    return commands
-
-
-class Steps:
-    """Every command of a promotion, planned before the first one runs."""
-
-    def __init__(self, module, target, master, others):
-        self.fence_current = {name: master.config.get(name) for name in fence_directives(master.server)}
-        self.stop, self.resume = pause_commands(master.server, module.params["pause_timeout"] * 1000,
-                                                self.fence_current)
-        self.promote = [promote_command(target.server)]
-        self.demote = follow_target(module, master, target)
-        self.forget = forget_master_commands(target.config, target.server)
-        self.repoint = [(member, follow_target(module, member, target)) for member in others]
-
-    def listed(self, target, master):
-        """The commands in the order they run, as shown."""
-        return ([shown(master, command) for command in self.stop]
-                + [shown(target, command) for command in self.promote]
-                + [shown(master, command) for command in self.demote]
-                + [shown(master, command) for command in self.resume]
-                + [shown(target, command) for command in self.forget]
-                + [shown(member, command) for member, commands in self.repoint for command in commands])
-
-
-def run_all(run, member, commands):
-    for command in commands:
-        run(member, command)
-
-
-def resume_writes(run, master, resume):
-    """Let writes go again; returns the error text when the old master refused, else None."""
-    try:
-        run_all(run, master, resume)
-    except redis.RedisError as exc:
-        return "%s refused to resume writes: %s" % (master.name, exc)
-    return None
-
-
-def wait_caught_up(target, master, deadline):
-    """Poll until the target processed the master's stream up to the master's current offset.
-
-    Returns (offset, reached). The master's offset is read again after each catch-up: a PING it
-    sends its replicas while writes are stopped moves it on by a few bytes.
-    """
-    offset = master.refresh()["master_repl_offset"]
-    while True:
-        if caught_up(offset, target.refresh()):
-            latest = master.refresh()["master_repl_offset"]
-            if latest == offset:
-                return offset, True
-            offset = latest
-            continue
-        if time.monotonic() >= deadline:
-            return offset, False
-        time.sleep(POLL_SECONDS)
 
 
 def promote(module, run, target, master, steps):
@@ -547,19 +463,6 @@ def promote(module, run, target, master, steps):
     return dict(offset=offset, writes_stopped=dict(method=method, seconds=round(stopped_for, 3)))
 
 
-def repoint(module, run, target, forget, pending):
-    """Clear the promoted instance's old-master credentials, then point the other replicas at it."""
-    member = target
-    try:
-        run_all(run, target, forget)
-        for member, commands in pending:
-            run_all(run, member, commands)
-    except redis.RedisError as exc:
-        module.fail_json(msg="%s is the master now, but %s refused a command: %s. Run the failover again to "
-                             "point the remaining replicas at it." % (target.name, member.name, exc),
-                         commands=run.done)
-
-
 def unreachable(module, params):
     """The reason the server of params cannot be reached (refused or timed out), or None when it answers.
 
@@ -591,218 +494,6 @@ def promote_unplanned(module, run, target, others):
                          commands=run.done)
     repoint(module, run, target, forget_master_commands(target.config, target.server),
             [(member, follow_target(module, member, target)) for member in others])
-
-
-# ---------------------------------------------------------------------------------------------
-# the switchover through Sentinel (option sentinel)
-# ---------------------------------------------------------------------------------------------
-
-class Sentinels:
-    """The Sentinels of the group: each one's answer to GET-MASTER-ADDR-BY-NAME, the failover request."""
-
-    def __init__(self, module, spec):
-        self.module = module
-        self.group = spec["group"]
-        self.params = []
-        for item in spec["instances"]:
-            params = dict(module.params, login_unix_socket=None, login_host=item["login_host"] or "127.0.0.1",
-                          login_port=item["login_port"],
-                          login_user=item["login_user"] if item["login_user"] is not None else spec["login_user"],
-                          login_password=item["login_password"] if item["login_password"] is not None
-                          else spec["login_password"])
-            params["instance"] = item["instance"] or endpoint(params)
-            self.params.append(params)
-        self.clients = {}
-        self.asked = None
-
-    def client(self, params):
-        name = params["instance"]
-        if name not in self.clients:
-            self.clients[name] = login(params)
-        return self.clients[name]
-
-    def answers(self):
-        """One answer per Sentinel, as sentinel_master.decide() takes them."""
-        found = []
-        for params in self.params:
-            answer = {"sentinel": params["instance"], "master": None, "error": None, "unreachable": False}
-            try:
-                answer["master"] = parse_reply(self.client(params).execute_command(
-                    "SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.group))
-            except LoginError as exc:
-                answer.update(error=str(exc), unreachable=exc.unreachable)
-            except (redis.RedisError, ValueError) as exc:
-                self.clients.pop(params["instance"], None)
-                answer["error"] = "%s: %s" % (endpoint(params), exc)
-            found.append(answer)
-        return found
-
-    def first(self, answers):
-        """The params of the first Sentinel that answered (the one asked to fail over)."""
-        for params, answer in zip(self.params, answers):
-            if not answer["error"]:
-                return params
-        return None
-
-    def replicas(self, params):
-        return [entry_dict(entry) for entry in
-                self.client(params).execute_command("SENTINEL", "REPLICAS", self.group) or []]
-
-
-def sentinel_prepare(module, target, master, others):
-    """Before anything changes: the Sentinels agree on the old master, will promote the target; returns
-    (sentinels, the Sentinel to ask, the members Sentinel may promote)."""
-    sentinels = Sentinels(module, module.params["sentinel"])
-    answers = sentinels.answers()
-    group = sentinels.group
-    if not agreed_on(group, answers, master.host, master.port, resolve_host(master.host)):
-        raise FailoverError(
-            "The Sentinels of group '%s' do not agree that %s (%s:%s) is its master: %s. Nothing was changed. "
-            "Fix: start the Sentinels that do not answer, or wait until a failover in progress ends (then "
-            "site.yml follows the master they name)."
-            % (group, master.name, master.host, master.port, answers_text(answers)))
-    asked = sentinels.first(answers)
-    try:
-        addresses = switch_candidates(group, asked["instance"], sentinels.replicas(asked), (target.host, target.port),
-                                      resolve_host(target.host))
-    except DecisionError as exc:
-        raise FailoverError(str(exc))
-    except redis.RedisError as exc:
-        raise FailoverError("Cannot read the replicas Sentinel %s knows of group '%s': %s. Nothing was changed."
-                            % (asked["instance"], group, exc))
-    members = []
-    for text in addresses:
-        host, port = text.rsplit(":", 1)
-        found = [member for member in [target] + others if str(member.port) == port
-                 and (member.host == host or host in resolve_host(member.host))]
-        if not found:
-            raise FailoverError(
-                "Sentinel %s may promote %s in group '%s', which is not an instance of this failover: its "
-                "replication offset cannot be checked before the failover. Nothing was changed. Fix: add it to "
-                "the replicas of the group in the inventory, or give it replica-priority 0."
-                % (asked["instance"], text, group))
-        members.append(found[0])
-    sentinels.asked = asked
-    return sentinels, members
-
-
-def sentinel_command(sentinels):
-    return "Sentinel %s - SENTINEL FAILOVER %s" % (sentinels.asked["instance"], sentinels.group)
-
-
-def promoted_member(candidates):
-    """The member of candidates that reports role master now, or None."""
-    for member in candidates:
-        try:
-            if member.refresh()["role"] == "master":
-                return member
-        except redis.ConnectionError:
-            continue  # Sentinel's CLIENT KILL TYPE normal on the promoted replica: read again next time
-    return None
-
-
-def sentinel_switch(module, run, target, master, candidates, steps, sentinels):
-    """Stop writes; wait until every replica Sentinel may promote holds the master's stream; SENTINEL
-    FAILOVER; when a replica is master, make the old master its replica; wait until a majority of the
-    Sentinels name it; resume writes. On a timeout writes go again only where they cannot be lost."""
-    timeout = module.params["pause_timeout"]
-    method = stop_writes_method(master.server)
-    started = time.monotonic()
-    deadline = started + max(0.5, timeout - SWITCH_RESERVE_SECONDS)
-    group = sentinels.group
-
-    def give_up(text):
-        problem = resume_writes(run, master, steps.resume)
-        module.fail_json(msg=text + ("; " + problem if problem else ""), commands=run.done)
-
-    try:
-        run_all(run, master, steps.stop)
-    except redis.RedisError as exc:
-        give_up("%s refused to stop writes: %s. Nothing was changed" % (master.name, exc))
-    offset = None
-    for member in candidates:
-        try:
-            offset, reached = wait_caught_up(member, master, deadline)
-        except redis.RedisError as exc:
-            give_up("Lost %s or %s while waiting for the replicas to catch up: %s. No failover was asked for; "
-                    "writes on %s go again, nothing was lost" % (member.name, master.name, exc, master.name))
-        if not reached:
-            give_up("%s did not catch up with %s within %ss (offset %s of %s): Sentinel might promote it. No "
-                    "failover was asked for; writes on %s go again: nothing was lost. Look for a slow link or a "
-                    "busy replica, or raise pause_timeout"
-                    % (member.name, master.name, timeout, member.state["replica_repl_offset"], offset, master.name))
-    try:
-        sentinels.client(sentinels.asked).execute_command("SENTINEL", "FAILOVER", group)
-        run.done.append(sentinel_command(sentinels))
-    except (redis.RedisError, LoginError) as exc:
-        give_up("Sentinel %s refused SENTINEL FAILOVER %s: %s. Nothing was promoted; %s is still the master and its "
-                "writes go again: nothing was lost" % (sentinels.asked["instance"], group, exc, master.name))
-    promoted = promoted_member(candidates)
-    while promoted is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-        promoted = promoted_member(candidates)
-    if promoted is None:
-        give_up("Sentinel %s did not promote a replica of group '%s' within %ss. %s is still the master and its "
-                "writes go again: nothing was lost. The Sentinels answer: %s. Look at the Sentinels' logs "
-                "(-failover-abort-*); if they promote a replica later, run site.yml: the role follows them"
-                % (sentinels.asked["instance"], group, timeout, master.name, answers_text(sentinels.answers())))
-    try:
-        run_all(run, master, follow_target(module, master, promoted))
-    except redis.RedisError as exc:
-        module.fail_json(msg="Sentinel promoted %s, but %s refused to become its replica: %s. Its writes stay "
-                             "stopped only until the pause ends: make it a replica of %s:%s (REPLICAOF) at once; "
-                             "Sentinel does as well within seconds." % (promoted.name, master.name, exc,
-                                                                        promoted.host, promoted.port),
-                         commands=run.done)
-    answers = []
-    while time.monotonic() < started + timeout - 0.2:
-        answers = sentinels.answers()
-        if agreed_on(group, answers, promoted.host, promoted.port, resolve_host(promoted.host)):
-            break
-        time.sleep(0.1)
-    else:
-        answers = None
-    stopped_for = time.monotonic() - started
-    problem = resume_writes(run, master, steps.resume)
-    if problem:
-        module.warn("%s is a replica of %s now, but %s. As a replica it refuses writes anyway."
-                    % (master.name, promoted.name, problem))
-    if promoted is not target:
-        module.fail_json(msg="Sentinel promoted %s, not the target %s (its view of the replicas changed). Nothing "
-                             "was lost: %s is a replica of %s. Run site.yml: the role follows the Sentinels."
-                             % (promoted.name, target.name, master.name, promoted.name), commands=run.done)
-    if answers is None:
-        module.fail_json(msg="%s is the master and %s its replica, but a majority of the Sentinels of group '%s' "
-                             "did not name it within %ss: %s. Nothing was lost. Wait until they agree "
-                             "(playbooks/verify.yml checks it)."
-                             % (target.name, master.name, group, timeout, answers_text(sentinels.answers())),
-                         commands=run.done)
-    votes = decide(group, answers)["votes"]
-    return dict(offset=offset, writes_stopped=dict(method=method, seconds=round(stopped_for, 3)),
-                sentinel=dict(group=group, asked=sentinels.asked["instance"], votes=votes, sentinels=len(answers)))
-
-
-def repoint_after_sentinel(module, run, target, others):
-    """Point the replicas Sentinel has not reconfigured yet at the new master (read again: Sentinel's
-    CLIENT KILL may have closed the connections)."""
-    pending = []
-    for member in others:
-        for attempt in (1, 2):
-            try:
-                member.refresh()
-                break
-            except redis.ConnectionError:
-                if attempt == 2:
-                    raise
-        pending.append((member, follow_target(module, member, target)))
-    repoint(module, run, target, [], pending)
-
-
-def sentinel_member_spec():
-    """One Sentinel of O(sentinel.instances): the member spec, reached by address (no unix socket)."""
-    spec = member_spec(required=("login_port",))
-    del spec["login_unix_socket"]
-    return spec
 
 
 def main():
@@ -872,7 +563,9 @@ def main():
             if assessment == "promote":
                 steps = Steps(module, target, master, others)
                 if params["sentinel"]:
-                    sentinels, candidates = sentinel_prepare(module, target, master, others)
+                    sentinels = Sentinels(params["sentinel"]["group"], sentinel_params(params, params["sentinel"]))
+                    candidates = prepare(sentinels, target, master, others)
+                    steps.failover = failover_step(sentinels)
             else:
                 assessment = None
                 pending = [(member, follow_target(module, member, target)) for member in [master] + others]
@@ -887,18 +580,11 @@ def main():
     run = Run()
     if assessment == "promote":
         result["action"] = "promote"
-        if module.check_mode and sentinels:
-            # Sentinel promotes the target; the Sentinels keep the new master's credentials as they are.
-            result["commands"] = ([shown(master, command) for command in steps.stop] + [sentinel_command(sentinels)]
-                                  + [shown(master, command) for command in steps.demote]
-                                  + [shown(master, command) for command in steps.resume]
-                                  + [shown(member, command) for member, commands in steps.repoint
-                                     for command in commands])
-        elif module.check_mode:
+        if module.check_mode:
             result["commands"] = steps.listed(target, master)
         elif sentinels:
-            result.update(sentinel_switch(module, run, target, master, candidates, steps, sentinels))
-            repoint_after_sentinel(module, run, target, others)
+            result.update(switch(module, run, target, master, candidates, steps, sentinels))
+            repoint_after(module, run, target, others)
         else:
             result.update(promote(module, run, target, master, steps))
             repoint(module, run, target, steps.forget, steps.repoint)

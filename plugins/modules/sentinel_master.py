@@ -130,15 +130,10 @@ sentinels:
       sample: false
 """
 
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
-    LoginError,
-    endpoint,
     ensure_required_libs,
-    login,
     members,
     module_argument_spec,
 )
@@ -146,38 +141,8 @@ from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master imp
     DecisionError,
     decide,
     needed,
-    parse_reply,
 )
-
-
-def listening(params):
-    """Whether the Sentinel of params accepts a TCP connection (needs no redis-py)."""
-    if params.get("login_unix_socket"):
-        return True
-    try:
-        connection = socket.create_connection((params["login_host"], params["login_port"]),
-                                              timeout=params["connect_timeout"])
-    except OSError:
-        return False
-    connection.close()
-    return True
-
-
-def ask(params, group, previous=()):
-    """One Sentinel's answer (see sentinel_master.decide)."""
-    answer = {"sentinel": params["instance"], "master": None, "error": None, "unreachable": False}
-    try:
-        client = login(params, previous)
-    except LoginError as exc:
-        answer.update(error=str(exc), unreachable=exc.unreachable)
-        return answer
-    try:
-        answer["master"] = parse_reply(client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", group))
-    except Exception as exc:  # pylint: disable=broad-except  # redis errors and a reply we cannot read
-        answer["error"] = "%s: %s" % (endpoint(params), exc)
-    finally:
-        client.close()
-    return answer
+from ansible_collections.redisops.redis.plugins.module_utils.sentinel_switch import Sentinels
 
 
 def main():
@@ -185,17 +150,13 @@ def main():
                                 previous_passwords=dict(type="list", elements="str", default=[], no_log=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     group = module.params["group"]
-    sentinels = members(module.params)
-    reachable = [listening(params) for params in sentinels]
-    if any(reachable):
+    sentinels = Sentinels(group, members(module.params), module.params["previous_passwords"])
+    if any(sentinels.probe()):
         ensure_required_libs(module)
-    answers = []
-    for params, up in zip(sentinels, reachable):
-        if up:
-            answers.append(ask(params, group, module.params["previous_passwords"]))
-        else:
-            answers.append({"sentinel": params["instance"], "master": None, "unreachable": True,
-                            "error": "Cannot connect to %s: no connection accepted" % endpoint(params)})
+    try:
+        answers = sentinels.answers()
+    finally:
+        sentinels.close()
     try:
         decision = decide(group, answers)
     except DecisionError as exc:
