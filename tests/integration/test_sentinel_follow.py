@@ -118,9 +118,9 @@ class Sentinels:
 def bed():
     bed = Bed(prefix="redisops-follow-")
     bed.sentinels = Sentinels(bed, bed.master_port)
-    # Every member logs in to whichever is master (the master's masterauth too, as Sentinel groups need:
-    # a failover makes it a replica), so that a failover changes no auth setting.
-    host = bed.host_vars(instances=[dict(instance, masterauth=PASSWORD) for instance in bed.instances])
+    # No masterauth on the master: the role gives a Sentinel group's master its replicas' (a failover
+    # then changes no auth setting, and the demoted master syncs at once).
+    host = bed.host_vars()
     host.update(redis_sentinel_instances=[{"name": "s%d" % index, "port": port}
                                           for index, port in enumerate(bed.sentinels.ports)],
                 redis_sentinel_monitors=[{"name": GROUP, "master": "localhost:master", "quorum": 2}],
