@@ -2,7 +2,7 @@
 
 One bed for the whole file (a master, its replica and three Sentinels on free loopback ports, all
 state in a temporary directory), deployed by site.yml; the tests run in order and each leaves the
-bed as the next expects it. The failover comes last.
+bed as the next expects it. The failovers (SENTINEL FAILOVER, then the master killed) come last.
 """
 
 from __future__ import annotations
@@ -16,13 +16,18 @@ import pytest
 import redis
 import yaml
 
-from harness import Bed, free_port, kill_pid_files, recap, run_module, run_playbook, show, wait_until
+from harness import ROOT, Bed, free_port, kill_pid_files, recap, run_module, run_playbook, show, wait_until
+from test_sentinel_follow import changed_tasks
 
 # Sentinel 7.0 writes auth-pass into its file unquoted: no blank, no quote (the preflight refuses them).
 PASSWORD = "s3cret-pass#with\\backslash"
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-sentinel") is None,
                                 reason="redis-sentinel is not installed (apt-get install redis-sentinel)")
+
+# The monitors of the README's Sentinel bed (inventories/local-sentinel), on the bed's free ports.
+with open(os.path.join(ROOT, "inventories", "local-sentinel", "group_vars", "all.yml")) as _handle:
+    LOCAL_SENTINEL_MONITORS = yaml.safe_load(_handle)["redis_sentinel_monitors"]
 
 SENTINEL_ONLY = [{"name": "Sentinels", "hosts": "redis_sentinel", "gather_facts": False,
                   "roles": [{"role": "redisops.redis.sentinel"}]}]
@@ -56,8 +61,7 @@ class SentinelBed(Bed):
         return values
 
     def write_inventory(self, path=None, sentinels=None, monitors=None, sentinel_overrides=None, **kwargs):
-        monitors = monitors if monitors is not None else [
-            {"master": "localhost:master", "quorum": 2, "down_after_milliseconds": 1000, "failover_timeout": 5000}]
+        monitors = monitors if monitors is not None else LOCAL_SENTINEL_MONITORS
         kwargs.setdefault("redis_server_password", PASSWORD)
         inventory = {
             "all": {"vars": {"redis_sentinel_monitors": monitors}},
@@ -234,6 +238,48 @@ def test_a_run_after_a_sentinel_failover_changes_nothing(bed):
     assert recap(proc)[1] == 0, show(proc)
     assert "SENTINEL MONITOR" not in proc.stdout
     assert bed.sentinel_run_ids() == before
+    assert all(bed.master_of(name) == new for name in bed.sentinels)
+
+
+def test_a_killed_master_is_replaced_and_a_rerun_keeps_the_new_one(bed):
+    """Issue 10's bed, done: kill -9 the master; the Sentinels promote its replica with every write a
+    replica acknowledged; site.yml starts the old master as a replica of the new one and changes
+    nothing else; verify passes; one more run changes nothing."""
+    ports = {"master": bed.master_port, "replica": bed.replica_port}
+    current = int(bed.master_of("s1")[1])
+    killed = next(name for name, port in ports.items() if port == current)
+    survivor = next(name for name in ports if name != killed)
+    client = bed.client(current)
+    acked = {}
+    for number in range(200):
+        client.set("killed:%d" % number, number)
+        if number % 50 == 49:
+            assert client.execute_command("WAIT", 1, 5000) >= 1
+            acked.update(("killed:%d" % done, str(done)) for done in range(number + 1))
+    with open(bed.path("run", "redis-%s.pid" % killed)) as handle:
+        os.kill(int(handle.read()), signal.SIGKILL)
+    new = ("127.0.0.1", str(ports[survivor]))
+    wait_until(lambda: all(bed.master_of(name) == new for name in bed.sentinels), timeout=40, interval=0.2,
+               what="the Sentinels to promote %s" % survivor)
+    wait_until(lambda: bed.client(ports[survivor]).info("replication")["role"] == "master", what="the promotion")
+    promoted = bed.client(ports[survivor])
+    assert {key: promoted.get(key) for key in acked} == acked
+    run_id, sentinels = bed.run_id(ports[survivor]), bed.sentinel_run_ids()
+
+    proc = bed.site()
+    assert proc.returncode == 0, show(proc)
+    assert set(changed_tasks(proc)) <= {"Write the directories and configuration files of the instances",
+                                        "Start the instances that are not running (process)",
+                                        "Apply auth and replication settings to the running instances"}, show(proc)
+    wait_until(lambda: bed.client(ports[killed]).info("replication").get("master_link_status") == "up",
+               timeout=30, what="the old master to replicate from the new one")
+    assert bed.client(ports[killed]).info("replication")["master_port"] == ports[survivor]
+    assert bed.client(ports[killed]).get("killed:199") == "199"
+    assert bed.run_id(ports[survivor]) == run_id and bed.sentinel_run_ids() == sentinels
+    proc = bed.playbook("playbooks/verify.yml")
+    assert proc.returncode == 0, show(proc)
+    proc = bed.site()
+    assert proc.returncode == 0 and recap(proc)[1] == 0, show(proc)
     assert all(bed.master_of(name) == new for name in bed.sentinels)
 
 
