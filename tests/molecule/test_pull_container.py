@@ -198,21 +198,36 @@ class Host:
                          % " ".join("-p " + name for name in properties))
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
-    def journal(self, invocation=None, cursor=None):
-        """The service's journal lines (unix timestamps): of one invocation, or after a cursor."""
-        selection = "_SYSTEMD_INVOCATION_ID=%s" % invocation if invocation else "-u redis-pull.service"
+    def journal(self, cursor=None):
+        """The service's journal lines (unix timestamps), after a cursor: its output (by its syslog
+        identifier, which a run that exits at once keeps, unlike its unit and invocation fields),
+        what systemd says of it, and the modules it runs."""
         after = " --after-cursor='%s'" % cursor if cursor else ""
-        return self.check("journalctl --no-pager -o short-unix %s%s" % (selection, after))
+        return self.check("journalctl --no-pager -o short-unix%s SYSLOG_IDENTIFIER=redis-pull + "
+                          "UNIT=redis-pull.service + _SYSTEMD_UNIT=redis-pull.service" % after)
 
     def cursor(self):
         out = self.check("journalctl --no-pager -n 0 --show-cursor")
         return out.split("-- cursor:", 1)[1].strip()
 
+    def wait_journal(self, cursor, text, timeout=30):
+        """The journal after cursor once it holds text (journald may write a line after the start returned)."""
+        found = []
+
+        def holds():
+            found[:] = [self.journal(cursor)]
+            return text in found[0]
+        try:
+            wait_until(holds, timeout=timeout, interval=0.2, what="%r in the journal of redis-pull.service" % text)
+        except AssertionError as exc:
+            raise AssertionError("%s:\n%s" % (exc, found[0][-8000:])) from None
+        return found[0]
+
     def start_service(self):
-        """systemctl start redis-pull.service, as the timer starts it; (rc, invocation id, its journal)."""
+        """systemctl start redis-pull.service, as the timer starts it; (rc, the journal cursor before)."""
+        cursor = self.cursor()
         proc = self.sh("systemctl start redis-pull.service", timeout=900)
-        invocation = self.service("InvocationID")["InvocationID"]
-        return proc.returncode, invocation, self.journal(invocation)
+        return proc.returncode, cursor
 
     def replication(self, port):
         out = self.check("redis-cli -p %d INFO replication" % port, env={"REDISCLI_AUTH": REDIS_PASSWORD})
@@ -258,8 +273,9 @@ def host(docker_engine):  # pylint: disable=redefined-outer-name,unused-argument
         host.start()
         host.install()
         yield host
-        leaks = [line for line in host.journal().splitlines() if REDIS_PASSWORD in line or VAULT_PASSWORD in line]
-        assert not leaks, "a password in the journal of redis-pull.service:\n%s" % "\n".join(
+        whole = host.check("journalctl --no-pager")
+        leaks = [line for line in whole.splitlines() if REDIS_PASSWORD in line or VAULT_PASSWORD in line]
+        assert not leaks, "a password in the journal of the host:\n%s" % "\n".join(
             line.replace(REDIS_PASSWORD, "<redis password>").replace(VAULT_PASSWORD, "<vault password>") for line in leaks)
     finally:
         host.stop()
@@ -280,9 +296,10 @@ def test_the_timer_is_enabled_with_the_example_schedule(host):
 
 def test_the_first_pull_converges_and_verifies(host):
     head = git("rev-parse", "HEAD", cwd=host.work)
-    code, _invocation, journal = host.start_service()
+    code, cursor = host.start_service()
+    journal = host.wait_journal(cursor, "Finished redis-pull.service")
     assert code == 0, journal[-8000:]
-    assert "redis-pull: applied and verified %s" % head in journal, journal[-8000:]
+    host.wait_journal(cursor, "redis-pull: applied and verified %s" % head)
     wait_until(lambda: host.replicating(PORTS["replica"]), timeout=30, what="the replica replicating")
     assert host.replication(PORTS["master"])["role"] == "master"
     report = host.report()
@@ -300,10 +317,10 @@ def test_the_readme_ansible_pull_command_changes_nothing(host):
 
 
 def test_a_pull_without_a_new_commit_does_not_run_the_playbook(host):
-    code, _invocation, journal = host.start_service()
+    code, cursor = host.start_service()
+    journal = host.wait_journal(cursor, "is applied already; nothing to do")
     assert code == 0, journal[-8000:]
-    assert "Repository has not changed, quitting" in journal and "is applied already; nothing to do" in journal, journal
-    assert "PLAY RECAP" not in journal
+    assert "Repository has not changed, quitting" in journal and "PLAY RECAP" not in journal, journal
 
 
 def test_the_service_started_during_a_run_by_hand_exits_75_as_a_success(host):
@@ -313,14 +330,15 @@ def test_the_service_started_during_a_run_by_hand_exits_75_as_a_success(host):
         lines.append(line)
         if "Starting Ansible Pull" in line:
             break
-    code, invocation, journal = host.start_service()
+    code, cursor = host.start_service()
+    host.wait_journal(cursor, "another run holds /run/lock/redis-pull.lock; this one does not start")
+    journal = host.wait_journal(cursor, "Finished redis-pull.service")
     rest = hand.communicate(timeout=300)[0]
     assert hand.returncode == 0, "".join(lines) + rest
     assert code == 0, journal
-    assert "another run holds /run/lock/redis-pull.lock; this one does not start" in journal, journal
     assert "Starting Ansible Pull" not in journal, journal
-    shown = host.service("ExecMainStatus", "Result", "InvocationID")
-    assert shown == {"ExecMainStatus": "75", "Result": "success", "InvocationID": invocation}, shown
+    shown = host.service("ExecMainStatus", "Result")
+    assert shown == {"ExecMainStatus": "75", "Result": "success"}, shown
 
 
 def test_a_pushed_replica_is_applied_by_one_run_while_other_starts_wait_or_are_refused(host):
@@ -328,21 +346,21 @@ def test_a_pushed_replica_is_applied_by_one_run_while_other_starts_wait_or_are_r
     before = host.service("InvocationID")["InvocationID"]
     cursor = host.cursor()
     host.check("systemctl start --no-block redis-pull.service")
-    invocation = wait_until(lambda: (lambda now: now != before and now)(host.service("InvocationID")["InvocationID"]),
-                            timeout=30, interval=0.1, what="a new invocation of redis-pull.service")
-    wait_until(lambda: "Starting Ansible Pull" in host.journal(invocation), timeout=60, interval=0.2,
-               what="the service's ansible-pull started (the lock taken)")
+
+    def started():
+        now = host.service("InvocationID")["InvocationID"]
+        return now if now != before else None
+    invocation = wait_until(started, timeout=30, interval=0.1, what="a new invocation of redis-pull.service")
+    host.wait_journal(cursor, "Starting Ansible Pull", timeout=60)  # the service's run holds the lock
     second = host.popen("systemctl start redis-pull.service")
     hand = host.sh(HAND_RUN, timeout=300)
     assert second.wait(timeout=900) == 0, second.communicate()[0]
     shown = host.service("InvocationID", "ExecMainStartTimestamp", "ExecMainExitTimestamp", "ExecMainStatus", "Result")
     # The second start joined the running one: the same invocation, started once, ended successfully.
     assert shown["InvocationID"] == invocation and shown["ExecMainStatus"] == "0" and shown["Result"] == "success", shown
-    since = host.journal(cursor=cursor)
+    since = host.wait_journal(cursor, "redis-pull: applied and verified %s" % head)
     assert since.count("Starting Ansible Pull") == 1, since
     assert since.count("Starting redis-pull.service") == since.count("Finished redis-pull.service") == 1, since
-    journal = host.journal(invocation)
-    assert "redis-pull: applied and verified %s" % head in journal, journal[-8000:]
     # The run by hand, refused at once, began and ended while the service's run held the lock.
     assert hand.returncode == 75, hand.stdout + hand.stderr
     assert "another run holds" in hand.stderr and "Starting Ansible Pull" not in hand.stdout, hand.stdout + hand.stderr
