@@ -16,14 +16,14 @@ is the image's /usr): no internet in the container but Debian's mirror, for git 
 The tests share the container and run in order, each starting the service as the timer does
 (`systemctl start redis-pull.service`): the timer is enabled with the example's schedule (then
 stopped, so that it adds no run of its own on a slow machine); the first pull converges and
-verifies (INFO replication in the container); the README's ansible-pull command then changes nothing; a pull with no new commit does not run the playbook, and one started
-while a run by hand holds the lock exits 75 (success for systemd); a pushed commit adding a
-replica is applied by the next start and verified, while a second `systemctl start` joins that
-run and a run by hand is refused: one run, proved by the invocation id, the journal and the
-timestamps. Neither password appears in the host's journal.
+verifies (INFO replication in the container); the README's ansible-pull command then changes
+nothing; a pull with no new commit does not run the playbook, and one started while a run by hand
+holds the lock exits 75 (success for systemd); a pushed commit adding a replica is applied by the
+next start and verified, while a second `systemctl start` joins that run and a run by hand is
+refused: one run, proved by the invocation id, the journal and the timestamps. Neither password appears in the host's journal.
 
 Needs Docker and debootstrap (skipped without them, failed under CI=true, like the molecule
-scenarios) and the Debian mirror. About 3 minutes once the image exists (4 on a busy machine).
+scenarios) and the Debian mirror. About 2 minutes once the image exists (4 on a busy machine).
 """
 
 from __future__ import annotations
