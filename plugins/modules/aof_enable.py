@@ -104,8 +104,8 @@ instances:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     LoginError,
     endpoint,

@@ -314,8 +314,8 @@ servers:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     address_member_spec,
     advertise_spec,

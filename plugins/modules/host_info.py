@@ -192,12 +192,12 @@ failover_record:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.facts.namespace import PrefixFactNamespace
 from ansible.module_utils.facts.system.distribution import DistributionFactCollector
 from ansible.module_utils.facts.system.platform import PlatformFactCollector
 from ansible.module_utils.facts.system.service_mgr import ServiceMgrFactCollector
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.dialect import parse_version_output
 from ansible_collections.redisops.redis.plugins.module_utils.host_info import (
     LIVE_FILE,

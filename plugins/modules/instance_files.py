@@ -227,9 +227,9 @@ import os
 import pwd
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.instance_files import (
     file_state,
     included_paths,
@@ -332,27 +332,8 @@ def ensure_file(module, spec, diffs, contents):
     return result
 
 
-class _AnsibleModule(AnsibleModule):
-    """AnsibleModule that logs its invocation (syslog, the journal) with files[].secret_content masked.
-
-    ansible-core logs a list option as its str(), in which a no_log suboption's value that holds a
-    newline (every file's content does) is escaped, so its mask (a search for the value) misses it:
-    the secret files' passwords reached the journal of every systemd host the role ran on.
-    """
-
-    def _log_invocation(self):
-        params = self.params
-        self.params = dict(params, files=[
-            dict(spec, secret_content=None if spec.get("secret_content") is None else "NOT_LOGGING_PARAMETER")
-            for spec in params.get("files") or []])
-        try:
-            super()._log_invocation()
-        finally:
-            self.params = params
-
-
 def main():
-    module = _AnsibleModule(
+    module = AnsibleModule(
         argument_spec=dict(
             directories=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True),

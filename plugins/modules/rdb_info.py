@@ -121,8 +121,8 @@ files:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.rdb import HEADER_BYTES, RdbError, parse_header
 
 

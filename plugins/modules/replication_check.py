@@ -289,8 +289,8 @@ instances:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     endpoint,
     ensure_required_libs,

@@ -413,8 +413,8 @@ replication:
 import os
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     LoginError,
     endpoint,

@@ -123,8 +123,8 @@ holder:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.run_lock import (
     LockHeld,
     held_message,

@@ -273,8 +273,8 @@ diff:
       replicaof: "10.0.0.12 6379"
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     LoginError,
     endpoint,

@@ -165,8 +165,8 @@ reset:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils import sentinel
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     LoginError,

@@ -130,8 +130,8 @@ sentinels:
       sample: false
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import (
     ensure_required_libs,
     members,

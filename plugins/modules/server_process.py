@@ -249,8 +249,8 @@ instances:
     - {name: cache, state: running, pid: 4250, previous_pid: null, changed: true}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.redisops.redis.plugins.module_utils.ansible_module import AnsibleModule
 from ansible_collections.redisops.redis.plugins.module_utils.connection import renamed
 from ansible_collections.redisops.redis.plugins.module_utils.server_process import (
     ProcessError,
