@@ -61,6 +61,18 @@ def free_port():
         return port
 
 
+def acked_writes(client, prefix, count):
+    """count numbered writes (PREFIX:N = N), each batch of 50 acknowledged by a replica (WAIT 1):
+    {key: value} of every write acknowledged."""
+    acked = {}
+    for number in range(count):
+        client.set("%s:%d" % (prefix, number), number)
+        if number % 50 == 49:
+            assert client.execute_command("WAIT", 1, 5000) >= 1
+            acked.update(("%s:%d" % (prefix, done), str(done)) for done in range(number + 1))
+    return acked
+
+
 def wait_until(predicate, timeout=15.0, interval=0.05, what="condition"):
     """Poll predicate() until it returns a truthy value; raise AssertionError after timeout."""
     deadline = time.monotonic() + timeout

@@ -16,7 +16,7 @@ import pytest
 import redis
 import yaml
 
-from harness import ROOT, Bed, free_port, kill_pid_files, recap, run_module, run_playbook, show, wait_until
+from harness import ROOT, Bed, acked_writes, free_port, kill_pid_files, recap, run_module, run_playbook, show, wait_until
 from test_sentinel_follow import changed_tasks
 
 # Sentinel 7.0 writes auth-pass into its file unquoted: no blank, no quote (the preflight refuses them).
@@ -249,13 +249,7 @@ def test_a_killed_master_is_replaced_and_a_rerun_keeps_the_new_one(bed):
     current = int(bed.master_of("s1")[1])
     killed = next(name for name, port in ports.items() if port == current)
     survivor = next(name for name in ports if name != killed)
-    client = bed.client(current)
-    acked = {}
-    for number in range(200):
-        client.set("killed:%d" % number, number)
-        if number % 50 == 49:
-            assert client.execute_command("WAIT", 1, 5000) >= 1
-            acked.update(("killed:%d" % done, str(done)) for done in range(number + 1))
+    acked = acked_writes(bed.client(current), "killed", 200)
     with open(bed.path("run", "redis-%s.pid" % killed)) as handle:
         os.kill(int(handle.read()), signal.SIGKILL)
     new = ("127.0.0.1", str(ports[survivor]))

@@ -24,7 +24,7 @@ import pytest
 import redis
 import yaml
 
-from harness import PASSWORD, Bed, flat, free_port, recap, run_module, show, wait_until
+from harness import PASSWORD, Bed, acked_writes, flat, free_port, recap, run_module, show, wait_until
 
 from ansible_collections.redisops.redis.plugins.module_utils.sentinel_master import (
     SENTINEL_CHANNELS,
@@ -181,13 +181,7 @@ def test_the_sentinels_agree_on_the_inventory_master(bed):
 
 
 def test_a_killed_master_is_replaced_and_the_old_one_comes_back_as_a_replica(bed):
-    master = bed.client(bed.master_port)
-    acked = {}
-    for number in range(300):
-        master.set("acked:%d" % number, number)
-        if number % 50 == 49:
-            assert master.execute_command("WAIT", 1, 5000) >= 1
-            acked.update(("acked:%d" % done, str(done)) for done in range(number + 1))
+    acked = acked_writes(bed.client(bed.master_port), "acked", 300)
     with open(bed.path("run", "redis-master.pid")) as handle:
         os.kill(int(handle.read()), signal.SIGKILL)
     wait_until(lambda: bed.sentinels.agree_on(bed.replica_port), timeout=40, interval=0.2,
