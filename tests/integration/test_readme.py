@@ -46,12 +46,13 @@ SKIP = {
     "ansible-playbook playbooks/verify.yml -e redis_report_dir": "tests/integration/test_report.py runs this "
                                                                  "sequence on a bed of its own",
     r"redis-cli -p \d+ REPLICAOF NO ONE": "the drift of the report sequence above (test_report.py)",
-    "git clone --bare": "the pull-mode sequence: tests/integration/test_gitops.py runs ansible-pull from a bare "
-                        "repository on a bed of its own (the README's would deploy the committed 6379/6479 bed)",
-    "ansible-pull": "as above (test_gitops.py)",
-    "install -m": "installs the pull units into /usr/local/sbin and /etc/systemd (test_gitops.py checks them "
-                  "with systemd-analyze)",
-    "systemctl daemon-reload": "needs systemd as PID 1",
+    "git clone --bare": "the pull-mode sequence: tests/molecule/test_pull_container.py runs it in a systemd "
+                        "container, from a bare repository with a bed of its own (the README's would deploy the "
+                        "committed 6379/6479 bed here)",
+    "ansible-pull": "as above (test_pull_container.py)",
+    "install -m": "installs the pull units into /usr/local/sbin and /etc/systemd: test_pull_container.py runs "
+                  "these commands in its container, test_gitops.py checks the units with systemd-analyze",
+    "systemctl daemon-reload": "needs systemd as PID 1 (test_pull_container.py)",
     "npm install -g gitlab-ci-local": "tests/integration/test_gitlab_pipeline.py installs the same version into "
                                       "tests/output and runs the pipeline against SSH containers",
     "gitlab-ci-local": "the pipeline needs a repository with inventories/production and its CI variables "
