@@ -479,6 +479,12 @@ def layout(instances, rendered, base_dirs, owner, group, tls_files=None, tls_dir
 FOLLOWS_TOPOLOGY = "CONFIG SET repl-diskless-sync-max-replicas "
 
 
+def _follows_topology(command, member):
+    """Whether a live command of an instance (member: in a Sentinel group) only follows the topology
+    the Sentinels name, which is no drift."""
+    return member and command.startswith(FOLLOWS_TOPOLOGY)
+
+
 def _sentinel_rewrites(instances, file_drift, sentinel_members, host):
     """{name: {path: note}} of the instances in a Sentinel group whose files differ only by Sentinel's
     failover, not drift: a main file by what CONFIG REWRITE writes (instance_files' rewritten), a live
@@ -531,8 +537,9 @@ def instance_drift(instances, file_drift=None, pending=None, runtime=None, senti
         if result.get("failed"):
             lines.append("live settings cannot be compared: " + (result.get("msg") or ""))
         else:
+            member = "%s:%s" % (host, name) in members
             lines += ["would run: " + command for command in result.get("commands") or []
-                      if not ("%s:%s" % (host, name) in members and command.startswith(FOLLOWS_TOPOLOGY))]
+                      if not _follows_topology(command, member)]
         drift[name] = lines
     return drift
 
@@ -546,9 +553,10 @@ def sentinel_rewrites(instances, file_drift=None, sentinel_members=None, host=No
              for path, note in sorted(notes.items())]
     members = set(sentinel_members or [])
     for name, result in sorted(_results(runtime).items()):
-        if "%s:%s" % (host, name) in members and name in instances and not result.get("failed"):
+        if name in instances and not result.get("failed"):
+            member = "%s:%s" % (host, name) in members
             lines += ["%s: %s follows the topology the Sentinels name; site.yml runs it" % (name, command)
-                      for command in result.get("commands") or [] if command.startswith(FOLLOWS_TOPOLOGY)]
+                      for command in result.get("commands") or [] if _follows_topology(command, member)]
     return lines
 
 
